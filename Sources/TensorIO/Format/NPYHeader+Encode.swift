@@ -1,0 +1,62 @@
+extension NPYHeader {
+  /// numpy's `GROWTH_AXIS_MAX_DIGITS`: spare room left in the header so that the
+  /// growth axis can be rewritten in place.
+  static let growthAxisMaxDigits = 21
+  /// Data starts at a multiple of this many bytes.
+  public static let alignment = 64
+
+  /// The header dict exactly as `np.save` writes it (before padding).
+  public func dictText() throws(TensorIOError) -> String {
+    guard let descr = dtype.descrOrNil else {
+      throw TensorIOError(.invalidArgument("dtype with overlapping or out-of-order fields has no descr"))
+    }
+    var text = "{'descr': "
+    PyRepr.write(descr, to: &text)
+    text += ", 'fortran_order': \(fortranOrder ? "True" : "False"), 'shape': "
+    PyRepr.write(.tuple(shape.map { .integer($0) }), to: &text)
+    text += ", }"
+    if !shape.isEmpty {
+      let growth = fortranOrder ? shape[shape.count - 1] : shape[0]
+      text += String(repeating: " ", count: max(0, NPYHeader.growthAxisMaxDigits - String(growth).count))
+    }
+    return text
+  }
+
+  /// The complete header (magic, version, length, text, padding, newline),
+  /// byte-identical to `np.save`'s, choosing version 1.0, else 2.0, else 3.0 as numpy
+  /// does. `version` and `headerLength` of the returned header describe the bytes.
+  public func encoded() throws(TensorIOError) -> (header: NPYHeader, bytes: [UInt8]) {
+    let text = try dictText()
+    let latin1: [UInt8]? = {
+      var out: [UInt8] = []
+      out.reserveCapacity(text.utf8.count)
+      for scalar in text.unicodeScalars {
+        guard scalar.value < 0x100 else { return nil }
+        out.append(UInt8(scalar.value))
+      }
+      return out
+    }()
+    let candidates: [(Version, [UInt8])] =
+      if let latin1 { [(.v1, latin1), (.v2, latin1)] } else { [(.v3, Array(text.utf8))] }
+    for (version, body) in candidates {
+      let prefix = 6 + 2 + version.lengthFieldSize
+      let hlen = body.count + 1
+      let padding = NPYHeader.alignment - (prefix + hlen) % NPYHeader.alignment
+      let total = hlen + padding
+      if version == .v1 && total > 0xFFFF { continue }
+      guard total <= 0xFFFF_FFFF else {
+        throw TensorIOError(.invalidArgument("header of \(total) bytes is too long for any .npy version"))
+      }
+      var bytes = NPYHeader.magic + [version.major, version.minor]
+      for i in 0..<version.lengthFieldSize { bytes.append(UInt8(truncatingIfNeeded: total >> (8 * i))) }
+      bytes += body
+      bytes += repeatElement(UInt8(ascii: " "), count: padding)
+      bytes.append(UInt8(ascii: "\n"))
+      var header = self
+      header.version = version
+      header.headerLength = total
+      return (header, bytes)
+    }
+    throw TensorIOError(.invalidArgument("header is too long for any .npy version"))
+  }
+}

@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+import SystemPackage
+import Synchronization
+
+/// A file written in place of another atomically: bytes go to a temporary file in the
+/// destination's folder, which is synced and then renamed over the destination. A
+/// failure at any step removes the temporary and leaves the destination as it was.
+final class AtomicFile {
+  let descriptor: FileDescriptor
+  /// The path the caller asked for, as errors name it.
+  let path: String
+  /// Bytes written so far whose write-back has not been started.
+  private var unflushedStart = 0
+
+  private init(descriptor: FileDescriptor, path: String) {
+    self.descriptor = descriptor
+    self.path = path
+  }
+
+  /// Creates the temporary, lets `body` fill it, then syncs and renames it to `path`.
+  static func write(to path: FilePath, _ body: (AtomicFile) throws(TensorIOError) -> Void) throws(TensorIOError) {
+    let name = path.lastComponent?.string ?? "out"
+    let directory = path.removingLastComponent()
+    var generator = SystemRandomNumberGenerator()
+    let suffix = String(generator.next() as UInt64, radix: 36)
+    let temporary = directory.appending(".\(name).\(suffix).tmp")
+    let descriptor: FileDescriptor
+    do {
+      descriptor = try FileDescriptor.open(
+        temporary, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
+        permissions: [.ownerReadWrite, .groupReadWrite, .otherReadWrite])
+    } catch {
+      throw TensorIOError(.system(operation: "create temporary file", errno: error as? Errno ?? .ioError), path: path.string)
+    }
+    let file = AtomicFile(descriptor: descriptor, path: path.string)
+    do throws(TensorIOError) {
+      try body(file)
+      do {
+        try descriptor.sync()
+      } catch {
+        throw TensorIOError(.system(operation: "fsync", errno: error), path: path.string)
+      }
+      do {
+        try descriptor.close()
+      } catch {
+        throw TensorIOError(.system(operation: "close", errno: error as? Errno ?? .ioError), path: path.string)
+      }
+      do {
+        try temporary.rename(to: path)
+      } catch {
+        throw TensorIOError(.system(operation: "rename", errno: error), path: path.string)
+      }
+    } catch {
+      _ = try? descriptor.close()
+      _ = try? temporary.unlink()
+      throw error
+    }
+    syncDirectory(directory)
+  }
+
+  /// Makes the rename durable. Wraps `fsync(2)` on the folder; failures are ignored
+  /// (some file systems refuse it), the data itself is already synced.
+  private static func syncDirectory(_ directory: FilePath) {
+    let dir = directory.isEmpty ? FilePath(".") : directory
+    guard let fd = try? FileDescriptor.open(dir, .readOnly, options: [.directory, .closeOnExec]) else { return }
+    try? fd.sync()
+    _ = try? fd.close()
+  }
+
+  /// Writes `bytes` at `offset`, starting write-back of every 64 MiB written so that
+  /// the final sync does not stall on the whole file.
+  func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(TensorIOError) {
+    let chunk = 64 << 20
+    var done = 0
+    while done < bytes.count {
+      let part = UnsafeRawBufferPointer(rebasing: bytes[done..<min(bytes.count, done + chunk)])
+      do {
+        try descriptor.writeFully(at: offset + done, from: part)
+      } catch {
+        throw TensorIOError(.system(operation: "write", errno: error), path: path)
+      }
+      done += part.count
+      let end = offset + done
+      if end - unflushedStart >= chunk {
+        descriptor.startWriteBack(offset: Int64(unflushedStart), length: Int64(end - unflushedStart))
+        unflushedStart = end
+      }
+    }
+  }
+}
+
+/// The first error recorded by any of several threads.
+final class FirstError: Sendable {
+  private let storage = Mutex<TensorIOError?>(nil)
+
+  /// Keeps `error` unless one was recorded before.
+  func record(_ error: TensorIOError) {
+    storage.withLock { if $0 == nil { $0 = error } }
+  }
+
+  /// The first error recorded, if any.
+  var error: TensorIOError? { storage.withLock { $0 } }
+}

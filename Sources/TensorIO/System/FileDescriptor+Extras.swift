@@ -1,0 +1,112 @@
+import CTensorShims
+import SystemPackage
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The system calls TensorIO needs beyond what swift-system's `FileDescriptor`
+/// offers, in the same style: one thin typed wrapper per call, `Errno` on failure,
+/// `EINTR` retried.
+extension FileDescriptor {
+  /// Flushes the file's data and metadata to stable storage. Wraps `fsync(2)`.
+  func sync() throws(Errno) {
+    try retryingInterrupts { fsync(rawValue) }
+  }
+
+  /// Starts write-back of a byte range without waiting for it, so that a final
+  /// `sync()` has less left to do. Wraps `sync_file_range(2)` with
+  /// `SYNC_FILE_RANGE_WRITE` on Linux (through a C shim: it needs `_GNU_SOURCE`);
+  /// does nothing elsewhere.
+  func startWriteBack(offset: Int64, length: Int64) {
+    _ = tensortool_start_writeback(rawValue, offset, length)
+  }
+
+  /// Reads exactly `buffer.count` bytes at `offset`, looping over short reads.
+  /// Returns the number of bytes read, smaller only at end of file. Wraps `pread(2)`.
+  func readFully(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+    var done = 0
+    while done < buffer.count {
+      let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<min(buffer.count, done + (1 << 30))])
+      let n: Int
+      do {
+        n = try read(fromAbsoluteOffset: Int64(offset + done), into: chunk)
+      } catch let error as Errno {
+        throw error
+      } catch {
+        throw Errno.ioError
+      }
+      if n == 0 { break }
+      done += n
+    }
+    return done
+  }
+
+  /// Writes all of `buffer` at `offset`, looping over short writes. Wraps `pwrite(2)`.
+  func writeFully(at offset: Int, from buffer: UnsafeRawBufferPointer) throws(Errno) {
+    var done = 0
+    while done < buffer.count {
+      let chunk = UnsafeRawBufferPointer(rebasing: buffer[done..<min(buffer.count, done + (1 << 30))])
+      let n: Int
+      do {
+        n = try write(toAbsoluteOffset: Int64(offset + done), chunk)
+      } catch let error as Errno {
+        throw error
+      } catch {
+        throw Errno.ioError
+      }
+      if n == 0 { throw Errno.ioError }
+      done += n
+    }
+  }
+
+  /// The file's size in bytes and whether it is a regular file. Wraps `fstat(2)`.
+  func sizeAndKind() throws(Errno) -> (size: Int, isRegular: Bool) {
+    var info = Glibc.stat()
+    try retryingInterrupts { fstat(rawValue, &info) }
+    return (Int(info.st_size), (info.st_mode & S_IFMT) == S_IFREG)
+  }
+}
+
+extension FilePath {
+  /// Atomically replaces `destination` with this file. Wraps `rename(2)`.
+  func rename(to destination: FilePath) throws(Errno) {
+    try retryingInterrupts {
+      withPlatformString { from in destination.withPlatformString { to in Glibc.rename(from, to) } }
+    }
+  }
+
+  /// Removes the file. Wraps `unlink(2)`.
+  func unlink() throws(Errno) {
+    try retryingInterrupts { withPlatformString { Glibc.unlink($0) } }
+  }
+}
+
+/// Calls `body` until it returns something other than -1 with `EINTR`; throws the
+/// `errno` of any other failure.
+@discardableResult
+func retryingInterrupts<T: FixedWidthInteger>(_ body: () -> T) throws(Errno) -> T {
+  while true {
+    let result = body()
+    if result != -1 { return result }
+    let code = errno
+    if code == EINTR { continue }
+    throw Errno(rawValue: code)
+  }
+}
+
+/// Runs `body`, which throws untyped errors only through closures of the standard
+/// library's `rethrows` methods, and passes on its `TensorIOError` as a typed error.
+func typedThrows<R>(_ body: () throws -> R) throws(TensorIOError) -> R {
+  do {
+    return try body()
+  } catch let error as TensorIOError {
+    throw error
+  } catch let error as Errno {
+    throw TensorIOError(.system(operation: "I/O", errno: error))
+  } catch {
+    throw TensorIOError(.invalidArgument("\(error)"))
+  }
+}

@@ -1,0 +1,91 @@
+/// Shape and stride arithmetic shared by arrays and views, overflow-checked.
+enum Layout {
+  /// `product(shape) * itemSize`, or `nil` on overflow or a negative dimension.
+  static func byteCount(shape: [Int], itemSize: Int) -> Int? {
+    var total = itemSize
+    var hasZero = false
+    for dim in shape {
+      guard dim >= 0 else { return nil }
+      if dim == 0 {
+        hasZero = true
+        continue
+      }
+      let (product, overflow) = total.multipliedReportingOverflow(by: dim)
+      if overflow { return nil }
+      total = product
+    }
+    return hasZero ? 0 : total
+  }
+
+  /// Byte strides of a contiguous array in `order`.
+  static func contiguousStrides(shape: [Int], itemSize: Int, order: MemoryOrder) -> [Int] {
+    var strides = [Int](repeating: 0, count: shape.count)
+    var step = itemSize
+    let axes = order == .c ? Array((0..<shape.count).reversed()) : Array(0..<shape.count)
+    for axis in axes {
+      strides[axis] = step
+      step &*= max(shape[axis], 1)
+    }
+    return strides
+  }
+
+  /// numpy's contiguity flags: empty arrays are contiguous; axes of length 1 do not count.
+  static func isContiguous(shape: [Int], strides: [Int], itemSize: Int, order: MemoryOrder) -> Bool {
+    if shape.contains(0) { return true }
+    var expected = itemSize
+    let axes = order == .c ? Array((0..<shape.count).reversed()) : Array(0..<shape.count)
+    for axis in axes where shape[axis] != 1 {
+      if strides[axis] != expected { return false }
+      expected &*= shape[axis]
+    }
+    return true
+  }
+
+  /// The lowest and highest byte offsets (relative to element zero, highest exclusive)
+  /// an array touches, and its element count; `nil` on overflow.
+  static func extent(shape: [Int], strides: [Int], itemSize: Int) -> (lowest: Int, highest: Int, count: Int)? {
+    guard let count = byteCount(shape: shape, itemSize: 1) else { return nil }
+    if count == 0 { return (0, 0, 0) }
+    var low = 0
+    var high = itemSize
+    for (dim, stride) in zip(shape, strides) {
+      let (span, overflow) = (dim - 1).multipliedReportingOverflow(by: stride)
+      if overflow { return nil }
+      if span < 0 { low += span } else { high += span }
+    }
+    return (low, high, count)
+  }
+
+  /// Calls `body` with the byte offset of every element, in C order of `shape`.
+  static func forEachElement(shape: [Int], strides: [Int], _ body: (Int) -> Void) {
+    if shape.contains(0) { return }
+    let rank = shape.count
+    if rank == 0 {
+      body(0)
+      return
+    }
+    var index = [Int](repeating: 0, count: rank)
+    var offset = 0
+    let last = rank - 1
+    let innerCount = shape[last]
+    let innerStride = strides[last]
+    while true {
+      var inner = offset
+      for _ in 0..<innerCount {
+        body(inner)
+        inner += innerStride
+      }
+      // Advance the outer index (all axes but the last).
+      var axis = last - 1
+      while axis >= 0 {
+        index[axis] += 1
+        offset += strides[axis]
+        if index[axis] < shape[axis] { break }
+        offset -= strides[axis] * shape[axis]
+        index[axis] = 0
+        axis -= 1
+      }
+      if axis < 0 { return }
+    }
+  }
+}
