@@ -30,6 +30,7 @@ let package = Package(
       dependencies: [
         "TensorIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "SystemPackage", package: "swift-system"),
       ]
     ),
     .executableTarget(

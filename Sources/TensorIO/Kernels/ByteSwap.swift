@@ -1,50 +1,59 @@
 /// Byte-order conversion of array elements in place.
 enum ByteSwap {
-  /// The multi-byte units of one element of `dtype` that a byte-order change reverses:
-  /// `(offset, width)` pairs, in offset order. Empty when nothing needs swapping.
-  static func units(of dtype: DType) -> [(offset: Int, width: Int)] {
+  /// The multi-byte units of one element that converting from `source` to `target`
+  /// (the same dtype in other byte orders) reverses: `(offset, width)` pairs in offset
+  /// order. Empty when nothing changes.
+  static func units(from source: DType, to target: DType) -> [(offset: Int, width: Int)] {
     var out: [(Int, Int)] = []
-    collect(dtype, base: 0, into: &out)
+    collect(source, target, base: 0, into: &out)
     return out
   }
 
-  private static func collect(_ dtype: DType, base: Int, into out: inout [(Int, Int)]) {
-    switch dtype.kind {
-    case .bool, .bytes, .void: return
-    case .int(let n), .uint(let n), .float(let n):
-      if n > 1 { out.append((base, n)) }
-    case .complex(let n):
-      out.append((base, n / 2))
-      out.append((base + n / 2, n / 2))
-    case .unicode(let n):
-      for i in 0..<n { out.append((base + 4 * i, 4)) }
-    case .structured(let fields, _):
-      for field in fields {
+  private static func collect(_ source: DType, _ target: DType, base: Int, into out: inout [(Int, Int)]) {
+    switch (source.kind, target.kind) {
+    case (.structured(let fields, _), .structured(let targetFields, _)):
+      for (field, other) in zip(fields, targetFields) {
         let size = field.dtype.itemSize
-        for i in 0..<field.elementCount { collect(field.dtype, base: base + field.offset + i * size, into: &out) }
+        for i in 0..<field.elementCount {
+          collect(field.dtype, other.dtype, base: base + field.offset + i * size, into: &out)
+        }
+      }
+    default:
+      guard source.byteOrder != target.byteOrder, source.byteOrder != .notApplicable,
+        target.byteOrder != .notApplicable
+      else { return }
+      switch source.kind {
+      case .int(let n), .uint(let n), .float(let n):
+        if n > 1 { out.append((base, n)) }
+      case .complex(let n):
+        out.append((base, n / 2))
+        out.append((base + n / 2, n / 2))
+      case .unicode(let n):
+        for i in 0..<n { out.append((base + 4 * i, 4)) }
+      case .bool, .bytes, .void, .structured:
+        return
       }
     }
   }
 
-  /// Reverses the byte order of every element of `dtype` in `count` contiguous elements.
-  static func swap(_ base: UnsafeMutableRawPointer, count: Int, dtype: DType) {
-    let size = dtype.itemSize
-    switch dtype.kind {
-    case .int(let n), .uint(let n), .float(let n):
-      swapUniform(base, units: count, width: n)
-    case .complex(let n):
-      swapUniform(base, units: count * 2, width: n / 2)
-    case .unicode(let n):
-      swapUniform(base, units: count * n, width: 4)
-    case .bool, .bytes, .void:
-      return
-    case .structured:
-      let units = units(of: dtype)
+  /// Converts `count` contiguous elements from `source`'s byte orders to `target`'s.
+  static func convert(_ base: UnsafeMutableRawPointer, count: Int, from source: DType, to target: DType) {
+    if case .structured = source.kind {
+      let units = units(from: source, to: target)
       if units.isEmpty { return }
+      let size = source.itemSize
       for i in 0..<count {
         let item = base + i * size
         for unit in units { swapOne(item + unit.offset, width: unit.width) }
       }
+      return
+    }
+    guard source.byteOrder != target.byteOrder, source.byteOrder != .notApplicable else { return }
+    switch source.kind {
+    case .int(let n), .uint(let n), .float(let n): swapUniform(base, units: count, width: n)
+    case .complex(let n): swapUniform(base, units: count * 2, width: n / 2)
+    case .unicode(let n): swapUniform(base, units: count * n, width: 4)
+    case .bool, .bytes, .void, .structured: return
     }
   }
 

@@ -171,7 +171,7 @@ public struct NDArray: Sendable {
           position += size
         }
       }
-      if target != dtype { ByteSwap.swap(out.storage.baseAddress, count: count, dtype: dtype) }
+      if target != dtype { ByteSwap.convert(out.storage.baseAddress, count: count, from: dtype, to: target) }
     }
     return out
   }

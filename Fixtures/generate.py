@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""Writes the .npy fixture set and Fixtures/manifest.json, using NumPy as the oracle.
+
+valid/      files np.save wrote, plus hand-made headers that np.load accepts
+malformed/  files np.load refuses (or, under "unsupported", files numpy reads that
+            TensorIO refuses on purpose, each with the reason)
+
+For every valid file the manifest records what numpy says of it (descr as numpy writes
+it, dtype name, shape, fortran_order, count, header length, data offset) and two sha256
+digests: of the canonical bytes (C order, little-endian, zeroed padding) and of the bytes
+np.save writes when the loaded array is saved again. For every malformed file it records
+numpy's error and the reason TensorIO must give.
+
+Run from anywhere: python3 Fixtures/generate.py   (deterministic; rewrites the set)
+"""
+import hashlib
+import io
+import json
+import os
+import shutil
+import struct
+import warnings
+
+import numpy as np
+from numpy.lib import format as npformat
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VALID = os.path.join(HERE, "valid")
+BAD = os.path.join(HERE, "malformed")
+warnings.simplefilter("ignore")
+rng = np.random.default_rng(20261126)
+
+valid = []
+malformed = []
+
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def canonical(a):
+    out = np.zeros(a.shape, dtype=a.dtype.newbyteorder("<"))
+    out[...] = a
+    return out.tobytes(order="C")
+
+
+def saved_bytes(a):
+    buf = io.BytesIO()
+    np.save(buf, a)
+    return buf.getvalue()
+
+
+def header_info(data):
+    major = data[6]
+    if major == 1:
+        hlen = struct.unpack("<H", data[8:10])[0]
+        start = 10
+    else:
+        hlen = struct.unpack("<I", data[8:12])[0]
+        start = 12
+    return "%d.%d" % (data[6], data[7]), hlen, start + hlen
+
+
+def add_valid(name, data, how, max_header_size=None):
+    path = os.path.join(VALID, name + ".npy")
+    with open(path, "wb") as f:
+        f.write(data)
+    kwargs = {} if max_header_size is None else {"max_header_size": max_header_size}
+    a = np.load(path, **kwargs)  # must succeed: numpy is the judge
+    version, hlen, offset = header_info(data)
+    entry = {
+        "file": "valid/" + name + ".npy",
+        "written_by": how,
+        "version": version,
+        "descr": repr(npformat.dtype_to_descr(a.dtype)),
+        "dtype": a.dtype.name,
+        "itemsize": a.dtype.itemsize,
+        "shape": list(a.shape),
+        "fortran_order": bool(a.flags.f_contiguous and not a.flags.c_contiguous),
+        "count": int(a.size),
+        "header_length": hlen,
+        "data_offset": offset,
+        "data_bytes": int(a.nbytes),
+        "sha256": sha(canonical(a)),
+        "resave_sha256": sha(saved_bytes(a)),
+    }
+    # What the header itself says (a crafted F-order empty array is C-contiguous once loaded).
+    with open(path, "rb") as f:
+        major, minor = npformat.read_magic(f)
+        reader = npformat.read_array_header_1_0 if major == 1 else npformat.read_array_header_2_0
+        shape, fortran, _ = reader(f, max_header_size=max_header_size or 10000)
+    entry["header_fortran_order"] = bool(fortran)
+    if max_header_size is not None:
+        entry["max_header_size"] = max_header_size
+    valid.append(entry)
+
+
+def save_valid(name, a, **kw):
+    add_valid(name, saved_bytes(a), "np.save", **kw)
+
+
+def npy_bytes(header_text, data=b"", version=(1, 0), raw_header=None):
+    body = raw_header if raw_header is not None else header_text.encode("latin1" if version < (3, 0) else "utf8")
+    fmt = "<H" if version == (1, 0) else "<I"
+    return b"\x93NUMPY" + bytes(version) + struct.pack(fmt, len(body)) + body + data
+
+
+def add_bad(name, data, reason, max_header_size=None, numpy_loads=False):
+    path = os.path.join(BAD, name + ".npy")
+    with open(path, "wb") as f:
+        f.write(data)
+    try:
+        np.load(path) if max_header_size is None else np.load(path, max_header_size=max_header_size)
+        numpy_result = "loads"
+    except Exception as e:  # numpy's verdict, recorded as-is
+        numpy_result = "%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")
+    if numpy_loads != (numpy_result == "loads"):
+        raise SystemExit("fixture %s: expected numpy_loads=%s, numpy said %r" % (name, numpy_loads, numpy_result))
+    entry = {"file": "malformed/" + name + ".npy", "reason": reason, "numpy": numpy_result}
+    if max_header_size is not None:
+        entry["max_header_size"] = max_header_size
+    malformed.append(entry)
+
+
+def values_for(dt, shape):
+    n = int(np.prod(shape))
+    k = dt.kind
+    if k == "b":
+        v = (np.arange(n) % 3 == 0)
+    elif k in "iu":
+        info = np.iinfo(dt)
+        v = rng.integers(info.min, info.max, size=n, dtype=dt.newbyteorder("="), endpoint=True)
+        v[0] = info.min
+        v[-1] = info.max
+    elif k == "f":
+        v = (rng.standard_normal(n) * 100).astype(dt)
+    elif k == "c":
+        v = (rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(dt)
+    return np.asarray(v, dtype=dt).reshape(shape)
+
+
+def build():
+    for d in (VALID, BAD):
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+
+    # Every numeric dtype in both byte orders (one-byte types have none).
+    for code in ["b1", "i1", "u1", "i2", "i4", "i8", "u2", "u4", "u8", "f2", "f4", "f8", "c8", "c16"]:
+        orders = ["|"] if code in ("b1", "i1", "u1") else ["<", ">"]
+        for order in orders:
+            dt = np.dtype(order + code)
+            tag = {"|": "", "<": "le_", ">": "be_"}[order]
+            save_valid("dtype_%s%s" % (tag, code), values_for(dt, (2, 3)))
+
+    # Memory order.
+    save_valid("order_f_f4_2d", np.asfortranarray(values_for(np.dtype("<f4"), (3, 4))))
+    save_valid("order_f_be_i2_3d", np.asfortranarray(values_for(np.dtype(">i2"), (2, 3, 4))))
+    save_valid("order_f_c16_2d", np.asfortranarray(values_for(np.dtype("<c16"), (2, 5))))
+    save_valid("order_c_u8_3d", values_for(np.dtype("<u8"), (2, 3, 2)))
+
+    # 0-d and empty arrays.
+    save_valid("zero_d_f8", np.array(3.25, dtype="<f8"))
+    save_valid("zero_d_be_i4", np.array(-7, dtype=">i4"))
+    save_valid("empty_f4", np.zeros((0,), dtype="<f4"))
+    save_valid("empty_3_0_2_i8", np.zeros((3, 0, 2), dtype="<i8"))
+    save_valid("empty_0_0_b1", np.zeros((0, 0), dtype="?"))
+    # A Fortran-order header for an empty array: numpy loads it C-contiguous.
+    add_valid("empty_3_0_2_fortran_header",
+              npy_bytes("{'descr': '<i8', 'fortran_order': True, 'shape': (3, 0, 2), }"), "crafted")
+
+    # Ranks 1 to 5.
+    for shape in [(5,), (2, 3), (2, 3, 4), (2, 1, 3, 2), (1, 2, 1, 2, 3)]:
+        save_valid("rank%d_i4" % len(shape), values_for(np.dtype("<i4"), shape))
+    save_valid("rank5_f_f8", np.asfortranarray(values_for(np.dtype("<f8"), (2, 1, 3, 1, 2))))
+
+    # Strings.
+    save_valid("bytes_S5", np.array([b"ab", b"hello", b"", b"\x00x\xff"], dtype="S5"))
+    save_valid("unicode_le_U4", np.array(["ab", "héllo"[:4], "日本", "\U0001F600!"], dtype="<U4"))
+    save_valid("unicode_be_U3", np.array([["a", "bc"], ["déf", ""]], dtype=">U3"))
+
+    # Records.
+    def record(dt, shape, fill):
+        a = np.zeros(shape, dtype=dt)
+        fill(a)
+        return a
+
+    simple = np.dtype([("x", "<f4"), ("y", "<i8")])
+    save_valid("struct_simple", record(simple, (3,), lambda a: (a.__setitem__("x", [1.5, -2, 3]), a.__setitem__("y", [1, -2, 2**40]))))
+    aligned = np.dtype([("a", "u1"), ("b", "<f8"), ("c", "<i2")], align=True)
+    save_valid("struct_aligned", record(aligned, (2,), lambda a: (a.__setitem__("a", [7, 9]), a.__setitem__("b", [0.5, -1e300]), a.__setitem__("c", [-3, 4]))))
+    offsets = np.dtype({"names": ["a", "b"], "formats": ["<i4", ">f2"], "offsets": [0, 8], "itemsize": 16})
+    save_valid("struct_offsets", record(offsets, (2, 2), lambda a: (a.__setitem__("a", [[1, 2], [3, 4]]), a.__setitem__("b", [[0.5, 1], [-2, 65504]]))))
+    nested = np.dtype([("id", "<u4"), ("pos", [("x", ">f4"), ("y", "<f4")]), ("tag", "S3")])
+    def fill_nested(a):
+        a["id"] = [10, 20]
+        a["pos"]["x"] = [1.25, -4]
+        a["pos"]["y"] = [2.5, 8]
+        a["tag"] = [b"ab", b"xyz"]
+    save_valid("struct_nested", record(nested, (2,), fill_nested))
+    subarray = np.dtype([("m", "<f8", (2, 2)), ("v", ">i2", (3,)), ("u", "<U2")])
+    def fill_sub(a):
+        a["m"] = np.arange(12, dtype="f8").reshape(3, 2, 2)
+        a["v"] = np.arange(9).reshape(3, 3) - 4
+        a["u"] = ["é", "ab", ""]
+    save_valid("struct_subarray", record(subarray, (3,), fill_sub))
+    big = np.dtype([("a", ">i4"), ("b", ">c8"), ("c", "?"), ("raw", "V3")])
+    def fill_big(a):
+        a["a"] = [-1, 2**31 - 1]
+        a["b"] = [1 + 2j, -3.5j]
+        a["c"] = [True, False]
+        a["raw"] = [b"\x01\x02\x03", b"abc"]
+    save_valid("struct_big_endian", record(big, (2,), fill_big))
+    titled = np.dtype([(("Title A", "a"), "<f4"), ("b", "<i2")])
+    save_valid("struct_titles", record(titled, (2,), lambda a: (a.__setitem__("a", [1, 2]), a.__setitem__("b", [3, 4]))))
+    save_valid("struct_zero_d", record(simple, (), lambda a: (a.__setitem__("x", 9.5), a.__setitem__("y", -1))))
+    save_valid("struct_f_order", np.asfortranarray(record(simple, (2, 3), lambda a: (a.__setitem__("x", np.arange(6).reshape(2, 3)), a.__setitem__("y", -np.arange(6).reshape(2, 3))))))
+    save_valid("struct_latin1_names", record(np.dtype([("café", "<f4"), ("ñ", "<i2")]), (2,), lambda a: a.__setitem__("café", [1, 2])))
+
+    # Format 2.0 (header over 65535 bytes) and 3.0 (UTF-8 field names).
+    wide = np.dtype([("field_%05d_with_a_long_descriptive_name" % i, "<i2") for i in range(1600)])
+    a = np.zeros((2,), dtype=wide)
+    a["field_00000_with_a_long_descriptive_name"] = [1, 2]
+    a["field_01599_with_a_long_descriptive_name"] = [-3, 4]
+    save_valid("version2_wide_record", a, max_header_size=200000)
+    utf8 = np.dtype([("温度", "<f4"), ("é", "<i2"), ("名前", "<U2")])
+    save_valid("version3_utf8_names", record(utf8, (2,), lambda a: (a.__setitem__("温度", [36.6, -1]), a.__setitem__("名前", ["日本", "x"]))))
+
+    # NaN, infinities, negative zero and NaN payloads, bit for bit.
+    f4 = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1.0, np.float32(3.4e38), 1e-45], dtype="<f4")
+    f4_bits = f4.view("<u4").copy()
+    f4_bits[0] = 0x7FC00001  # quiet NaN with a payload
+    f4_bits[5] = 0xFFA00000  # negative signalling-pattern NaN
+    save_valid("nan_inf_le_f4", f4_bits.view("<f4"))
+    save_valid("nan_inf_be_f4", f4_bits.view("<f4").astype(">f4"))
+    f8_bits = np.array([0x7FF8000000000001, 0x7FF0000000000000, 0xFFF0000000000000, 0x8000000000000000, 0x7FF4000000000000, 1], dtype="<u8")
+    save_valid("nan_inf_le_f8", f8_bits.view("<f8"))
+    save_valid("nan_inf_be_f8", f8_bits.view("<f8").byteswap().view(">f8"))
+    f2_bits = np.array([0x7E01, 0x7C00, 0xFC00, 0x8000, 0x0001, 0x7BFF], dtype="<u2")
+    save_valid("nan_inf_le_f2", f2_bits.view("<f2"))
+    save_valid("nan_inf_be_f2", f2_bits.view("<f2").byteswap().view(">f2"))
+    save_valid("nan_inf_c8", np.array([complex(np.nan, -0.0), complex(np.inf, np.nan), complex(-0.0, -np.inf)], dtype="<c8"))
+    save_valid("nan_inf_be_c16", np.array([complex(np.nan, -0.0), complex(np.inf, 1e-310), complex(-0.0, -np.inf)], dtype=">c16"))
+
+    # Headers numpy accepts that np.save never writes.
+    f4data = np.arange(3, dtype="<f4").tobytes()
+    f8data = np.arange(3, dtype="<f8").tobytes()
+    crafted = {
+        "keys_reordered": ("{'shape': (3,), 'fortran_order': False, 'descr': '<f4'}", f4data),
+        "no_trailing_comma_no_padding": ("{'descr':'<f4','fortran_order':False,'shape':(3,)}", f4data),
+        "no_newline": ("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }    ", f4data),
+        "python2_long": ("{'descr': '<f4', 'fortran_order': False, 'shape': (3L,), }\n", f4data),
+        "native_order_eq_f8": ("{'descr': '=f8', 'fortran_order': False, 'shape': (3,), }\n", f8data),
+        "typecode_d": ("{'descr': 'd', 'fortran_order': False, 'shape': (3,), }\n", f8data),
+        "name_float32": ("{'descr': 'float32', 'fortran_order': False, 'shape': (3,), }\n", f4data),
+        "pipe_order_f4": ("{'descr': '|f4', 'fortran_order': False, 'shape': (3,), }\n", f4data),
+        "double_quotes": ('{"descr": "<f4", "fortran_order": False, "shape": (3,)}\n', f4data),
+        "whitespace_and_comment": ("{ 'descr' :\t'<f4' ,\n 'fortran_order' : False ,\n 'shape' : ( 3 , ) } # made by hand\n", f4data),
+        "hex_and_plus_dims": ("{'descr': '<f4', 'fortran_order': False, 'shape': (+0x3,)}", f4data),
+        "string_concatenation": ("{'descr': '<' 'f4', 'fortran_order': False, 'shape': (3,)}", f4data),
+        "duplicate_key_last_wins": ("{'descr': '<i2', 'descr': '<f4', 'fortran_order': False, 'shape': (3,)}", f4data),
+        "trailing_bytes": ("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\n", f4data + b"extra"),
+        "rank0_empty_tuple_shape": ("{'descr': '<f8', 'fortran_order': True, 'shape': ()}", f8data[:8]),
+        "bool_question_mark": ("{'descr': '?', 'fortran_order': False, 'shape': (3,)}", b"\x00\x01\x00"),
+        "list_of_fields_with_padding": ("{'descr': [('', '|V4'), ('b', '<f4')], 'fortran_order': False, 'shape': (1,)}", b"\x00" * 4 + f4data[4:8]),
+        "subarray_field_int_shape": ("{'descr': [('a', '<f4', 3)], 'fortran_order': False, 'shape': (1,)}", f4data),
+    }
+    for name, (text, data) in crafted.items():
+        add_valid("header_" + name, npy_bytes(text, data), "crafted")
+    add_valid("header_version2_small", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\n", f4data, (2, 0)), "crafted")
+    add_valid("header_version3_ascii", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\n", f4data, (3, 0)), "crafted")
+    add_valid("header_max_header_size_override", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" + " " * 12000 + "\n", f4data), "crafted", max_header_size=20000)
+
+    # --- Malformed files -------------------------------------------------------
+    good = saved_bytes(np.arange(6, dtype="<f4").reshape(2, 3))
+    add_bad("empty_file", b"", "truncatedPreamble")
+    add_bad("bad_magic", b"\x93NUMPX" + good[6:], "badMagic")
+    add_bad("text_file", b"descr,shape\n<f4,3\n", "badMagic")
+    for major, minor in [(0, 0), (1, 1), (2, 1), (4, 0), (255, 255)]:
+        add_bad("version_%d_%d" % (major, minor), good[:6] + bytes([major, minor]) + good[8:], "unsupportedVersion")
+    add_bad("truncated_preamble", good[:9], "truncatedPreamble")
+    add_bad("truncated_preamble_v2", npy_bytes("{}", b"", (2, 0))[:11], "truncatedPreamble")
+    add_bad("truncated_header", good[:40], "truncatedHeader")
+    add_bad("header_length_past_eof", good[:8] + struct.pack("<H", 60000) + good[10:], "truncatedHeader")
+    add_bad("header_length_past_eof_v2", npy_bytes("{}", b"", (2, 0))[:8] + struct.pack("<I", 0xFFFFFFFF) + b"{}", "truncatedHeader")
+    add_bad("truncated_data", good[:-5], "truncatedData")
+    add_bad("no_data", good[:128], "truncatedData")
+
+    def hdr(text, data=f4data, version=(1, 0)):
+        return npy_bytes(text, data, version)
+
+    add_bad("not_dict_list", hdr("['descr', '<f4', 'fortran_order', False, 'shape', (3,)]"), "headerNotDictionary")
+    add_bad("not_dict_string", hdr("'<f4'"), "headerNotDictionary")
+    add_bad("not_dict_tuple", hdr("('<f4', False, (3,))"), "headerNotDictionary")
+    add_bad("not_dict_set", hdr("{'descr', 'fortran_order', 'shape'}"), "headerNotDictionary")
+    add_bad("missing_key", hdr("{'descr': '<f4', 'shape': (3,)}"), "headerKeys")
+    add_bad("extra_key", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), 'extra': 1}"), "headerKeys")
+    add_bad("empty_dict", hdr("{}"), "headerKeys")
+    add_bad("fortran_order_int", hdr("{'descr': '<f4', 'fortran_order': 0, 'shape': (3,)}"), "invalidFortranOrder")
+    add_bad("fortran_order_string", hdr("{'descr': '<f4', 'fortran_order': 'False', 'shape': (3,)}"), "invalidFortranOrder")
+    add_bad("fortran_order_none", hdr("{'descr': '<f4', 'fortran_order': None, 'shape': (3,)}"), "invalidFortranOrder")
+    add_bad("negative_dim", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,)}"), "negativeDimension")
+    add_bad("negative_dim_2d", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (3, -2)}"), "negativeDimension")
+    add_bad("shape_list", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': [3]}"), "invalidShape")
+    add_bad("shape_int", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': 3}"), "invalidShape")
+    add_bad("shape_float_dim", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (3.0,)}"), "invalidShape")
+    add_bad("shape_bool_dim", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (True,)}"), "invalidShape")
+    add_bad("shape_string_dim", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': ('3',)}"), "invalidShape")
+    add_bad("shape_none", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': None}"), "invalidShape")
+    add_bad("shape_overflow_product", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 1099511627776)}"), "shapeOverflow")
+    add_bad("shape_overflow_bigint", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (%d,)}" % 2**70), "shapeOverflow")
+    add_bad("shape_overflow_with_zero", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (0, %d, %d)}" % (2**62, 2**62)), "shapeOverflow")
+    add_bad("shape_overflow_itemsize", hdr("{'descr': '<f8', 'fortran_order': False, 'shape': (%d,)}" % (2**62)), "shapeOverflow")
+    add_bad("huge_shape_past_eof", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000)}"), "truncatedData")
+    add_bad("too_many_dims", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (%s)}" % ("1, " * 65)), "tooManyDimensions")
+    add_bad("descr_unknown_f3", hdr("{'descr': '<f3', 'fortran_order': False, 'shape': (3,)}"), "invalidDescr")
+    add_bad("descr_unknown_name", hdr("{'descr': 'foo', 'fortran_order': False, 'shape': (3,)}"), "invalidDescr")
+    add_bad("descr_unknown_q9", hdr("{'descr': '<q9', 'fortran_order': False, 'shape': (3,)}"), "invalidDescr")
+    add_bad("descr_int", hdr("{'descr': 5, 'fortran_order': False, 'shape': (3,)}"), "invalidDescr")
+    add_bad("descr_bad_field", hdr("{'descr': [('a',)], 'fortran_order': False, 'shape': (3,)}"), "invalidDescr")
+    add_bad("descr_bytes", hdr("{'descr': b'<f4', 'fortran_order': False, 'shape': (3,)}"), "invalidDescr")
+    add_bad("descr_duplicate_field", hdr("{'descr': [('a', '<f4'), ('a', '<i4')], 'fortran_order': False, 'shape': (1,)}", f4data[:8]), "invalidDescr")
+    add_bad("object_array", hdr("{'descr': '|O', 'fortran_order': False, 'shape': (3,)}", b"\x80\x04N." * 6), "objectDType")
+    add_bad("object_field", hdr("{'descr': [('a', '|O')], 'fortran_order': False, 'shape': (3,)}", b"\x80\x04N." * 6), "objectDType")
+    add_bad("header_over_max_size", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" + " " * 20000 + "\n"), "headerTooLarge")
+    add_bad("header_over_max_size_v3", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" + " " * 20000 + "\n", version=(3, 0)), "headerTooLarge")
+    add_bad("header_over_custom_limit", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }" + " " * 200 + "\n"), "headerTooLarge", max_header_size=100)
+    add_bad("expr_import", hdr("{'descr': __import__('os').system('true'), 'fortran_order': False, 'shape': (3,)}"), "headerSyntax")
+    add_bad("expr_arithmetic", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (1+2,)}"), "headerSyntax")
+    add_bad("expr_multiply", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (3*1,)}"), "headerSyntax")
+    add_bad("expr_not", hdr("{'descr': '<f4', 'fortran_order': not True, 'shape': (3,)}"), "headerSyntax")
+    add_bad("expr_call", hdr("dict(descr='<f4', fortran_order=False, shape=(3,))"), "headerSyntax")
+    add_bad("expr_lambda", hdr("{'descr': (lambda: '<f4')(), 'fortran_order': False, 'shape': (3,)}"), "headerSyntax")
+    add_bad("expr_fstring", hdr("{'descr': f'<f4', 'fortran_order': False, 'shape': (3,)}"), "headerSyntax")
+    add_bad("expr_name", hdr("{'descr': float32, 'fortran_order': False, 'shape': (3,)}"), "headerSyntax")
+    add_bad("expr_comprehension", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': tuple(3 for _ in [0])}"), "headerSyntax")
+    add_bad("syntax_unterminated_string", hdr("{'descr': '<f4, 'fortran_order': False, 'shape': (3,)}"), "headerSyntax")
+    add_bad("syntax_unclosed_dict", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (3,)"), "headerSyntax")
+    add_bad("syntax_leading_indent", hdr("\n  {'descr': '<f4', 'fortran_order': False, 'shape': (3,)}"), "headerSyntax")
+    add_bad("syntax_nul_byte", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (3,)}\x00"), "headerSyntax")
+    add_bad("syntax_long_suffix_in_v3", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': (3L,)}", version=(3, 0)), "headerSyntax")
+    add_bad("syntax_deep_nesting", hdr("{'descr': '<f4', 'fortran_order': False, 'shape': " + "(" * 300 + ")" * 300 + "}"), "headerSyntax")
+    add_bad("header_invalid_utf8_v3", npy_bytes(None, f4data, (3, 0), raw_header=b"{'descr': '\xff\xfe', 'fortran_order': False, 'shape': (3,)}"), "headerEncoding")
+
+    # numpy reads these; TensorIO refuses them on purpose, with a reason naming the dtype.
+    add_bad("unsupported_datetime", hdr("{'descr': '<M8[ns]', 'fortran_order': False, 'shape': (3,)}", b"\x00" * 24), "unsupportedDType", numpy_loads=True)
+    add_bad("unsupported_longdouble", hdr("{'descr': '<f16', 'fortran_order': False, 'shape': (1,)}", b"\x00" * 16), "unsupportedDType", numpy_loads=True)
+    add_bad("unsupported_zero_size_S0", hdr("{'descr': '|S0', 'fortran_order': False, 'shape': (3,)}", b""), "unsupportedDType", numpy_loads=True)
+
+    manifest = {
+        "generator": "Fixtures/generate.py",
+        "numpy_version": np.__version__,
+        "default_max_header_size": 10000,
+        "valid": valid,
+        "malformed": malformed,
+    }
+    with open(os.path.join(HERE, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1, ensure_ascii=False, sort_keys=True)
+        f.write("\n")
+    print("wrote %d valid and %d malformed fixtures" % (len(valid), len(malformed)))
+
+
+if __name__ == "__main__":
+    build()

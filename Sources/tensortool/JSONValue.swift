@@ -1,0 +1,76 @@
+import TensorIO
+
+/// A JSON value with object keys kept in the order given, rendered compactly with
+/// strict types (bools are bools, counts are integers).
+enum JSONValue {
+  case string(String)
+  case integer(Int)
+  case bool(Bool)
+  case null
+  case array([JSONValue])
+  case object([(String, JSONValue)])
+
+  /// A numpy descr as JSON: strings stay strings, tuples and lists become arrays.
+  init(literal: PythonLiteral) {
+    switch literal {
+    case .string(let s): self = .string(s)
+    case .integer(let n): self = .integer(n)
+    case .bool(let b): self = .bool(b)
+    case .tuple(let items), .list(let items): self = .array(items.map(JSONValue.init(literal:)))
+    default: self = .string(literal.description)
+    }
+  }
+
+  /// The value as one line of JSON text.
+  var rendered: String {
+    var out = ""
+    render(into: &out)
+    return out
+  }
+
+  private func render(into out: inout String) {
+    switch self {
+    case .string(let s): JSONValue.renderString(s, into: &out)
+    case .integer(let n): out += String(n)
+    case .bool(let b): out += b ? "true" : "false"
+    case .null: out += "null"
+    case .array(let items):
+      out += "["
+      for (i, item) in items.enumerated() {
+        if i > 0 { out += ", " }
+        item.render(into: &out)
+      }
+      out += "]"
+    case .object(let members):
+      out += "{"
+      for (i, (key, value)) in members.enumerated() {
+        if i > 0 { out += ", " }
+        JSONValue.renderString(key, into: &out)
+        out += ": "
+        value.render(into: &out)
+      }
+      out += "}"
+    }
+  }
+
+  private static func renderString(_ s: String, into out: inout String) {
+    out += "\""
+    for scalar in s.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if scalar.value < 0x20 || scalar.value == 0x7f {
+          let hex = String(scalar.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    out += "\""
+  }
+}

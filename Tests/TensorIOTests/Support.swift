@@ -1,0 +1,167 @@
+import Foundation
+import SystemPackage
+import Testing
+
+@testable import TensorIO
+
+/// Paths and helpers shared by the tests.
+enum Support {
+  /// The package's root folder.
+  static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+  /// The `Fixtures` folder.
+  static let fixtures = root.appendingPathComponent("Fixtures")
+
+  /// A fresh temporary folder.
+  static func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("tensortool-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+
+  /// Whether `python3 -c 'import numpy'` works on this machine.
+  static let numpyAvailable: Bool = {
+    guard let result = try? run(["python3", "-c", "import numpy"]) else { return false }
+    return result.status == 0
+  }()
+
+  /// Runs a program (looked up on PATH) and returns its exit status and output.
+  static func run(_ arguments: [String], stdin: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let out = Pipe()
+    let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: errURL) }
+    let err = try FileHandle(forWritingTo: errURL)
+    process.standardOutput = out
+    process.standardError = err
+    if let stdin {
+      let input = Pipe()
+      process.standardInput = input
+      try process.run()
+      input.fileHandleForWriting.write(stdin)
+      try input.fileHandleForWriting.close()
+    } else {
+      try process.run()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    try err.close()
+    let errData = (try? Data(contentsOf: errURL)) ?? Data()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+  }
+
+  /// The canonical bytes of an array: C order, little-endian, as the generator hashes them.
+  static func canonicalBytes(_ array: NDArray) throws -> [UInt8] {
+    let copy = try array.copy(order: .c, byteOrder: .little)
+    return Array(copy.contiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0))
+  }
+
+  /// The bit patterns of every element, read through the typed accessor for the dtype's
+  /// Swift type, in C order (complex: real and imaginary parts in turn).
+  static func typedBits(_ array: NDArray) throws -> [UInt64]? {
+    switch array.dtype.kind {
+    case .bool: return try array.elements(as: Bool.self).map { $0 ? 1 : 0 }
+    case .int(1): return try array.elements(as: Int8.self).map { UInt64(UInt8(bitPattern: $0)) }
+    case .int(2): return try array.elements(as: Int16.self).map { UInt64(UInt16(bitPattern: $0)) }
+    case .int(4): return try array.elements(as: Int32.self).map { UInt64(UInt32(bitPattern: $0)) }
+    case .int(8): return try array.elements(as: Int64.self).map { UInt64(bitPattern: $0) }
+    case .uint(1): return try array.elements(as: UInt8.self).map { UInt64($0) }
+    case .uint(2): return try array.elements(as: UInt16.self).map { UInt64($0) }
+    case .uint(4): return try array.elements(as: UInt32.self).map { UInt64($0) }
+    case .uint(8): return try array.elements(as: UInt64.self)
+    case .float(2): return try array.elements(as: Float16.self).map { UInt64($0.bitPattern) }
+    case .float(4): return try array.elements(as: Float.self).map { UInt64($0.bitPattern) }
+    case .float(8): return try array.elements(as: Double.self).map { $0.bitPattern }
+    case .complex(8):
+      return try array.elements(as: Complex<Float>.self).flatMap { [UInt64($0.real.bitPattern), UInt64($0.imaginary.bitPattern)] }
+    case .complex(16):
+      return try array.elements(as: Complex<Double>.self).flatMap { [$0.real.bitPattern, $0.imaginary.bitPattern] }
+    default: return nil
+    }
+  }
+
+  /// Little-endian units of `width` bytes read from canonical bytes.
+  static func littleEndianUnits(_ bytes: [UInt8], width: Int) -> [UInt64] {
+    stride(from: 0, to: bytes.count, by: width).map { start in
+      var value: UInt64 = 0
+      for i in (0..<width).reversed() { value = value << 8 | UInt64(bytes[start + i]) }
+      return value
+    }
+  }
+
+  /// The name of a reason's case, as the manifest spells it.
+  static func caseName(_ reason: TensorIOError.Reason) -> String {
+    switch reason {
+    case .badMagic: return "badMagic"
+    case .unsupportedVersion: return "unsupportedVersion"
+    case .truncatedPreamble: return "truncatedPreamble"
+    case .truncatedHeader: return "truncatedHeader"
+    case .headerTooLarge: return "headerTooLarge"
+    case .headerEncoding: return "headerEncoding"
+    case .headerSyntax: return "headerSyntax"
+    case .headerNotDictionary: return "headerNotDictionary"
+    case .headerKeys: return "headerKeys"
+    case .invalidShape: return "invalidShape"
+    case .negativeDimension: return "negativeDimension"
+    case .tooManyDimensions: return "tooManyDimensions"
+    case .shapeOverflow: return "shapeOverflow"
+    case .invalidFortranOrder: return "invalidFortranOrder"
+    case .invalidDescr: return "invalidDescr"
+    case .objectDType: return "objectDType"
+    case .unsupportedDType: return "unsupportedDType"
+    case .truncatedData: return "truncatedData"
+    case .system: return "system"
+    case .invalidArgument: return "invalidArgument"
+    }
+  }
+}
+
+/// `Fixtures/manifest.json`, written by `Fixtures/generate.py`.
+struct Manifest: Decodable {
+  struct Valid: Decodable, CustomTestStringConvertible, Sendable {
+    var file: String
+    var written_by: String
+    var version: String
+    var descr: String
+    var dtype: String
+    var itemsize: Int
+    var shape: [Int]
+    var fortran_order: Bool
+    var header_fortran_order: Bool
+    var count: Int
+    var header_length: Int
+    var data_offset: Int
+    var data_bytes: Int
+    var sha256: String
+    var resave_sha256: String
+    var max_header_size: Int?
+    var testDescription: String { file }
+    var path: String { Support.fixtures.appendingPathComponent(file).path }
+  }
+
+  struct Malformed: Decodable, CustomTestStringConvertible, Sendable {
+    var file: String
+    var reason: String
+    var numpy: String
+    var max_header_size: Int?
+    var testDescription: String { file }
+    var path: String { Support.fixtures.appendingPathComponent(file).path }
+  }
+
+  var numpy_version: String
+  var valid: [Valid]
+  var malformed: [Malformed]
+
+  static let shared: Manifest = {
+    let url = Support.fixtures.appendingPathComponent("manifest.json")
+    do {
+      return try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: url))
+    } catch {
+      return Manifest(numpy_version: "unreadable manifest: \(error)", valid: [], malformed: [])
+    }
+  }()
+}
