@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+/// The built `tensortool` binary, run as a user would.
+@Suite("tensortool command line")
+struct CLITests {
+  static let binary: String = {
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    return exe.deletingLastPathComponent().appendingPathComponent("tensortool").path
+  }()
+
+  func tool(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+    try Support.run([Self.binary] + arguments)
+  }
+
+  func fixture(_ name: String) -> String { Support.fixtures.appendingPathComponent(name).path }
+
+  @Test("inspect --json prints the DESIGN.md keys with strict types")
+  func inspectJSON() throws {
+    for entry in Manifest.shared.valid where entry.max_header_size == nil {
+      let result = try tool("inspect", "--json", entry.path)
+      try #require(result.status == 0, "\(result.stderr)")
+      let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+      #expect(Set(object.keys) == ["path", "format", "version", "descr", "dtype", "shape", "fortran_order", "count", "header_length", "data_offset", "data_bytes"])
+      #expect(object["path"] as? String == entry.path)
+      #expect(object["format"] as? String == "npy")
+      #expect(object["version"] as? String == entry.version)
+      #expect(object["dtype"] as? String == entry.dtype)
+      #expect(object["shape"] as? [Int] == entry.shape)
+      // Strict JSON types: a bool is a bool, counts are integers, the version a string.
+      #expect(result.stdout.contains("\"fortran_order\": \(entry.header_fortran_order)"))
+      #expect(result.stdout.contains("\"count\": \(entry.count),"))
+      #expect(result.stdout.contains("\"version\": \"\(entry.version)\""))
+      #expect(object["fortran_order"] as? Bool == entry.header_fortran_order)
+      #expect(object["count"] as? Int == entry.count)
+      #expect(object["header_length"] as? Int == entry.header_length)
+      #expect(object["data_offset"] as? Int == entry.data_offset)
+      #expect(object["data_bytes"] as? Int == entry.data_bytes)
+      if entry.descr.hasPrefix("'") {
+        #expect("'\(object["descr"] as? String ?? "")'" == entry.descr)
+      } else {
+        #expect(object["descr"] is [Any])
+      }
+    }
+  }
+
+  @Test("inspect of several files prints a JSON array; the table names dtype, shape and order")
+  func inspectSeveral() throws {
+    let a = fixture("valid/order_f_f4_2d.npy")
+    let b = fixture("valid/dtype_be_i8.npy")
+    let json = try tool("inspect", "--json", a, b)
+    #expect(json.status == 0)
+    let array = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+    #expect(array.map { $0["path"] as? String } == [a, b])
+    #expect(array[1]["descr"] as? String == ">i8")
+    let text = try tool("inspect", a)
+    #expect(text.status == 0)
+    #expect(text.stdout.contains("float32"))
+    #expect(text.stdout.contains("'<f4'"))
+    #expect(text.stdout.contains("(3, 4)"))
+    #expect(text.stdout.contains("Fortran"))
+  }
+
+  @Test("bad files: one line on stderr naming file and reason, exit status 1", arguments: Manifest.shared.malformed.prefix(30))
+  func inspectMalformed(_ entry: Manifest.Malformed) throws {
+    var arguments = ["inspect", entry.path]
+    if let limit = entry.max_header_size { arguments += ["--max-header-size", String(limit)] }
+    let result = try Support.run([Self.binary] + arguments)
+    #expect(result.status == 1)
+    #expect(result.stdout.isEmpty)
+    let lines = result.stderr.split(separator: "\n")
+    #expect(lines.count == 1)
+    #expect(result.stderr.hasPrefix("tensortool: error: \(entry.path): "))
+  }
+
+  @Test("--max-header-size raises numpy's limit")
+  func maxHeaderSize() throws {
+    let path = fixture("valid/header_max_header_size_override.npy")
+    let refused = try tool("inspect", path)
+    #expect(refused.status == 1)
+    #expect(refused.stderr.contains("max_header_size"))
+    let accepted = try tool("inspect", "--max-header-size", "20000", path)
+    #expect(accepted.status == 0)
+    let invalid = try tool("inspect", "--max-header-size", "0", path)
+    #expect(invalid.status != 0)
+  }
+
+  @Test("a missing file is an error; other files are still inspected")
+  func missingFile() throws {
+    let good = fixture("valid/dtype_le_f4.npy")
+    let result = try tool("inspect", "/nonexistent/x.npy", good)
+    #expect(result.status == 1)
+    #expect(result.stderr.hasPrefix("tensortool: error: /nonexistent/x.npy: "))
+    #expect(result.stdout.contains("float32"))
+  }
+}
