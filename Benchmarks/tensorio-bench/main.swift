@@ -1,1 +1,69 @@
-print("bench")
+// The TensorIO side of Benchmarks/run: times one operation and prints the median
+#if canImport(Glibc)
+  import Glibc
+#endif
+// seconds per call. Usage: tensorio-bench OP FILE REPEATS [OUT]
+//   load    NDArray(contentsOf: FILE)
+//   save    array.write(to: OUT) (temporary + fsync + rename), array loaded from FILE
+//   save-unsynced  the same without fsync (durability: .unsynced)
+//   open    NPYFile.info(at: FILE): open, read and parse the header, check the size
+import SystemPackage
+import TensorIO
+
+func median(_ values: [Double]) -> Double {
+  let sorted = values.sorted()
+  return sorted[sorted.count / 2]
+}
+
+func seconds(_ duration: Duration) -> Double {
+  let (s, attoseconds) = duration.components
+  return Double(s) + Double(attoseconds) * 1e-18
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 4, let repeats = Int(arguments[3]), repeats > 0 else {
+  print("usage: tensorio-bench load|save|open FILE REPEATS [OUT]")
+  exit(2)
+}
+let operation = arguments[1]
+let file = FilePath(arguments[2])
+let clock = ContinuousClock()
+var times: [Double] = []
+
+do {
+  switch operation {
+  case "load":
+    for _ in 0..<repeats {
+      let start = clock.now
+      let array = try NDArray(contentsOf: file)
+      times.append(seconds(clock.now - start))
+      precondition(array.count > 0)
+    }
+  case "save", "save-unsynced":
+    guard arguments.count >= 5 else {
+      print("save needs OUT")
+      exit(2)
+    }
+    let array = try NDArray(contentsOf: file)
+    for _ in 0..<repeats {
+      let start = clock.now
+      try array.write(to: FilePath(arguments[4]), durability: operation == "save" ? .synced : .unsynced)
+      times.append(seconds(clock.now - start))
+    }
+  case "open":
+    // Many calls per sample: one call is a few microseconds.
+    let inner = 1000
+    for _ in 0..<repeats {
+      let start = clock.now
+      for _ in 0..<inner { _ = try NPYFile.info(at: file) }
+      times.append(seconds(clock.now - start) / Double(inner))
+    }
+  default:
+    print("unknown operation \(operation)")
+    exit(2)
+  }
+} catch {
+  print("error: \(error)")
+  exit(1)
+}
+print(median(times))

@@ -15,14 +15,23 @@ final class AtomicFile {
   let path: String
   /// Bytes written so far whose write-back has not been started.
   private var unflushedStart = 0
+  /// Whether to start write-back as data is written (only worth it before an fsync).
+  private let startsWriteBack: Bool
 
-  private init(descriptor: FileDescriptor, path: String) {
+  private init(descriptor: FileDescriptor, path: String, startsWriteBack: Bool) {
     self.descriptor = descriptor
     self.path = path
+    self.startsWriteBack = startsWriteBack
   }
 
-  /// Creates the temporary, lets `body` fill it, then syncs and renames it to `path`.
-  static func write(to path: FilePath, _ body: (AtomicFile) throws(TensorIOError) -> Void) throws(TensorIOError) {
+  /// Creates the temporary, lets `body` fill it, then syncs (unless `durability` is
+  /// `.unsynced`) and renames it to `path`. `expectedSize`, when known, is reserved on
+  /// disk first: a full disk fails before anything is written, and the writes need no
+  /// block allocation.
+  static func write(
+    to path: FilePath, expectedSize: Int? = nil, durability: Durability = .synced,
+    _ body: (AtomicFile) throws(TensorIOError) -> Void
+  ) throws(TensorIOError) {
     let name = path.lastComponent?.string ?? "out"
     let directory = path.removingLastComponent()
     var generator = SystemRandomNumberGenerator()
@@ -36,13 +45,22 @@ final class AtomicFile {
     } catch {
       throw TensorIOError(.system(operation: "create temporary file", errno: error as? Errno ?? .ioError), path: path.string)
     }
-    let file = AtomicFile(descriptor: descriptor, path: path.string)
+    let file = AtomicFile(descriptor: descriptor, path: path.string, startsWriteBack: durability == .synced)
     do throws(TensorIOError) {
+      if let expectedSize {
+        do {
+          try descriptor.preallocate(length: expectedSize)
+        } catch {
+          throw TensorIOError(.system(operation: "reserve \(expectedSize) bytes", errno: error), path: path.string)
+        }
+      }
       try body(file)
-      do {
-        try descriptor.sync()
-      } catch {
-        throw TensorIOError(.system(operation: "fsync", errno: error), path: path.string)
+      if durability == .synced {
+        do {
+          try descriptor.sync()
+        } catch {
+          throw TensorIOError(.system(operation: "fsync", errno: error), path: path.string)
+        }
       }
       do {
         try descriptor.close()
@@ -59,7 +77,7 @@ final class AtomicFile {
       _ = try? temporary.unlink()
       throw error
     }
-    syncDirectory(directory)
+    if durability == .synced { syncDirectory(directory) }
   }
 
   /// Makes the rename durable. Wraps `fsync(2)` on the folder; failures are ignored
@@ -85,12 +103,23 @@ final class AtomicFile {
       }
       done += part.count
       let end = offset + done
-      if end - unflushedStart >= chunk {
+      if startsWriteBack && end - unflushedStart >= chunk {
         descriptor.startWriteBack(offset: Int64(unflushedStart), length: Int64(end - unflushedStart))
         unflushedStart = end
       }
     }
   }
+}
+
+/// How far a completed write is guaranteed to have reached.
+public enum Durability: Sendable, Hashable {
+  /// Data and the rename are synced to stable storage before the write returns
+  /// (fsync): the file survives a power loss. The default.
+  case synced
+  /// The write is still atomic for every reader and against a crash of this process
+  /// (temporary file + rename), but not synced: a power loss may lose it. As fast as
+  /// `np.save`, which never syncs.
+  case unsynced
 }
 
 /// The first error recorded by any of several threads.

@@ -41,12 +41,17 @@ public enum NPYFile {
   /// Writes `array` to `path` as `np.save` does (same header bytes; C order unless the
   /// array is Fortran-contiguous and not C-contiguous). Atomic: the bytes go to a
   /// temporary file in the same folder, which is synced and renamed over `path`; on
-  /// failure `path` is untouched and the temporary removed.
-  public static func save(_ array: NDArray, to path: FilePath) throws(TensorIOError) {
+  /// failure `path` is untouched and the temporary removed. `durability` says whether
+  /// the data is synced to stable storage before this returns (the default) or not.
+  public static func save(_ array: NDArray, to path: FilePath, durability: Durability = .synced)
+    throws(TensorIOError)
+  {
     let fortran = !array.isCContiguous && array.isFortranContiguous
     let source = array.isCContiguous || array.isFortranContiguous ? array : try array.copy(order: .c)
     let (_, headerBytes) = try NPYHeader(dtype: array.dtype, shape: array.shape, fortranOrder: fortran).encoded()
-    try AtomicFile.write(to: path) { (file: AtomicFile) throws(TensorIOError) in
+    let size = headerBytes.count + array.byteCount
+    try AtomicFile.write(to: path, expectedSize: size, durability: durability) {
+      (file: AtomicFile) throws(TensorIOError) in
       try typedThrows { try headerBytes.withUnsafeBytes { try file.write($0, at: 0) } }
       if let data = source.contiguousBytes { try file.write(data, at: headerBytes.count) }
     }
@@ -59,9 +64,9 @@ extension NDArray {
     self = try NPYFile.load(from: path, maxHeaderSize: maxHeaderSize)
   }
 
-  /// Saves the array to `path` as `np.save` does, atomically.
-  public func write(to path: FilePath) throws(TensorIOError) {
-    try NPYFile.save(self, to: path)
+  /// Saves the array to `path` as `np.save` does, atomically (see `NPYFile.save`).
+  public func write(to path: FilePath, durability: Durability = .synced) throws(TensorIOError) {
+    try NPYFile.save(self, to: path, durability: durability)
   }
 }
 

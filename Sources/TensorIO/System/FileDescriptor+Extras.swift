@@ -24,6 +24,15 @@ extension FileDescriptor {
     _ = tensortool_start_writeback(rawValue, offset, length)
   }
 
+  /// Reserves disk blocks for the first `length` bytes so that writing them needs no
+  /// block allocation on the way. Wraps `posix_fallocate(3)`; file systems that cannot
+  /// preallocate are not an error, a full disk is (`ENOSPC`).
+  func preallocate(length: Int) throws(Errno) {
+    guard length > 0 else { return }
+    let status = posix_fallocate(rawValue, 0, off_t(length))
+    if status == ENOSPC || status == EFBIG || status == EIO { throw Errno(rawValue: status) }
+  }
+
   /// Reads exactly `buffer.count` bytes at `offset`, looping over short reads.
   /// Returns the number of bytes read, smaller only at end of file. Wraps `pread(2)`.
   func readFully(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
