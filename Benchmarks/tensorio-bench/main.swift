@@ -1,7 +1,3 @@
-// The TensorIO side of Benchmarks/run: times one operation and prints the median
-#if canImport(Glibc)
-  import Glibc
-#endif
 // seconds per call. Usage: tensorio-bench OP FILE REPEATS [OUT]
 //   load    NDArray(contentsOf: FILE)
 //   save    array.write(to: OUT) (temporary + fsync + rename), array loaded from FILE
@@ -9,6 +5,11 @@
 //   open    NPYFile.info(at: FILE): open, read and parse the header, check the size
 import SystemPackage
 import TensorIO
+
+// The TensorIO side of Benchmarks/run: times one operation and prints the median
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 func median(_ values: [Double]) -> Double {
   let sorted = values.sorted()

@@ -17,25 +17,29 @@ struct CLITests {
 
   @Test("inspect --json prints the DESIGN.md keys with strict types")
   func inspectJSON() throws {
-    for entry in Manifest.shared.valid where entry.max_header_size == nil {
+    for entry in Manifest.shared.valid where entry.maxHeaderSize == nil {
       let result = try tool("inspect", "--json", entry.path)
       try #require(result.status == 0, "\(result.stderr)")
       let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-      #expect(Set(object.keys) == ["path", "format", "version", "descr", "dtype", "shape", "fortran_order", "count", "header_length", "data_offset", "data_bytes"])
+      #expect(
+        Set(object.keys) == [
+          "path", "format", "version", "descr", "dtype", "shape", "fortran_order", "count", "header_length",
+          "data_offset", "data_bytes",
+        ])
       #expect(object["path"] as? String == entry.path)
       #expect(object["format"] as? String == "npy")
       #expect(object["version"] as? String == entry.version)
       #expect(object["dtype"] as? String == entry.dtype)
       #expect(object["shape"] as? [Int] == entry.shape)
       // Strict JSON types: a bool is a bool, counts are integers, the version a string.
-      #expect(result.stdout.contains("\"fortran_order\": \(entry.header_fortran_order)"))
+      #expect(result.stdout.contains("\"fortran_order\": \(entry.headerFortranOrder)"))
       #expect(result.stdout.contains("\"count\": \(entry.count),"))
       #expect(result.stdout.contains("\"version\": \"\(entry.version)\""))
-      #expect(object["fortran_order"] as? Bool == entry.header_fortran_order)
+      #expect(object["fortran_order"] as? Bool == entry.headerFortranOrder)
       #expect(object["count"] as? Int == entry.count)
-      #expect(object["header_length"] as? Int == entry.header_length)
-      #expect(object["data_offset"] as? Int == entry.data_offset)
-      #expect(object["data_bytes"] as? Int == entry.data_bytes)
+      #expect(object["header_length"] as? Int == entry.headerLength)
+      #expect(object["data_offset"] as? Int == entry.dataOffset)
+      #expect(object["data_bytes"] as? Int == entry.dataBytes)
       if entry.descr.hasPrefix("'") {
         #expect("'\(object["descr"] as? String ?? "")'" == entry.descr)
       } else {
@@ -61,10 +65,12 @@ struct CLITests {
     #expect(text.stdout.contains("Fortran"))
   }
 
-  @Test("bad files: one line on stderr naming file and reason, exit status 1", arguments: Manifest.shared.malformed.prefix(30))
+  @Test(
+    "bad files: one line on stderr naming file and reason, exit status 1",
+    arguments: Manifest.shared.malformed.prefix(30))
   func inspectMalformed(_ entry: Manifest.Malformed) throws {
     var arguments = ["inspect", entry.path]
-    if let limit = entry.max_header_size { arguments += ["--max-header-size", String(limit)] }
+    if let limit = entry.maxHeaderSize { arguments += ["--max-header-size", String(limit)] }
     let result = try Support.run([Self.binary] + arguments)
     #expect(result.status == 1)
     #expect(result.stdout.isEmpty)

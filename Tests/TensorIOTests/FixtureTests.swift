@@ -9,9 +9,10 @@ struct FixtureTests {
   @Test("the manifest lists every fixture category")
   func manifestIsComplete() {
     let manifest = Manifest.shared
-    #expect(manifest.valid.count >= 80, "\(manifest.numpy_version)")
+    #expect(manifest.valid.count >= 80, "\(manifest.numpyVersion)")
     #expect(manifest.malformed.count >= 60)
-    let files = try? FileManager.default.contentsOfDirectory(atPath: Support.fixtures.appendingPathComponent("valid").path)
+    let files = try? FileManager.default.contentsOfDirectory(
+      atPath: Support.fixtures.appendingPathComponent("valid").path)
     #expect(files?.count == manifest.valid.count)
     let reasons = Set(manifest.malformed.map(\.reason))
     for reason in [
@@ -25,7 +26,7 @@ struct FixtureTests {
 
   @Test("valid fixtures read as numpy reads them", arguments: Manifest.shared.valid)
   func readsValid(_ entry: Manifest.Valid) throws {
-    let limit = entry.max_header_size ?? NPYHeader.defaultMaxHeaderSize
+    let limit = entry.maxHeaderSize ?? NPYHeader.defaultMaxHeaderSize
     let info = try NPYFile.info(at: FilePath(entry.path), maxHeaderSize: limit)
     let header = info.header
     #expect(header.version.description == entry.version)
@@ -33,15 +34,15 @@ struct FixtureTests {
     #expect(header.dtype.name == entry.dtype)
     #expect(header.dtype.itemSize == entry.itemsize)
     #expect(header.shape == entry.shape)
-    #expect(header.fortranOrder == entry.header_fortran_order)
+    #expect(header.fortranOrder == entry.headerFortranOrder)
     #expect(header.count == entry.count)
-    #expect(header.headerLength == entry.header_length)
-    #expect(header.dataOffset == entry.data_offset)
-    #expect(header.dataBytes == entry.data_bytes)
+    #expect(header.headerLength == entry.headerLength)
+    #expect(header.dataOffset == entry.dataOffset)
+    #expect(header.dataBytes == entry.dataBytes)
 
     let array = try NDArray(contentsOf: FilePath(entry.path), maxHeaderSize: limit)
     #expect(array.shape == entry.shape)
-    #expect((array.isFortranContiguous && !array.isCContiguous) == entry.fortran_order)
+    #expect((array.isFortranContiguous && !array.isCContiguous) == entry.fortranOrder)
     let canonical = try Support.canonicalBytes(array)
     #expect(SHA256.hex(canonical) == entry.sha256, "canonical bytes differ from numpy's")
 
@@ -59,15 +60,15 @@ struct FixtureTests {
 
   @Test("valid fixtures written back are byte-identical to np.save", arguments: Manifest.shared.valid)
   func writesValid(_ entry: Manifest.Valid) throws {
-    let limit = entry.max_header_size ?? NPYHeader.defaultMaxHeaderSize
+    let limit = entry.maxHeaderSize ?? NPYHeader.defaultMaxHeaderSize
     let array = try NDArray(contentsOf: FilePath(entry.path), maxHeaderSize: limit)
     let dir = try Support.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     let out = dir.appendingPathComponent("out.npy")
     try array.write(to: FilePath(out.path))
     let bytes = try Data(contentsOf: out)
-    #expect(SHA256.hex(bytes) == entry.resave_sha256, "differs from np.save of the same array")
-    if entry.written_by == "np.save" {
+    #expect(SHA256.hex(bytes) == entry.resaveSha256, "differs from np.save of the same array")
+    if entry.writtenBy == "np.save" {
       let original = try Data(contentsOf: URL(fileURLWithPath: entry.path))
       #expect(bytes == original)
     }
@@ -78,7 +79,7 @@ struct FixtureTests {
   @Test("malformed fixtures give a typed error naming the file and reason", arguments: Manifest.shared.malformed)
   func refusesMalformed(_ entry: Manifest.Malformed) throws {
     let before = try Data(contentsOf: URL(fileURLWithPath: entry.path))
-    let limit = entry.max_header_size ?? NPYHeader.defaultMaxHeaderSize
+    let limit = entry.maxHeaderSize ?? NPYHeader.defaultMaxHeaderSize
     for attempt in 0..<2 {
       do {
         if attempt == 0 {
@@ -96,7 +97,7 @@ struct FixtureTests {
     #expect(try Data(contentsOf: URL(fileURLWithPath: entry.path)) == before, "the input was modified")
   }
 
-  @Test("a header over max_header_size loads once the limit is raised")
+  @Test("a header over maxHeaderSize loads once the limit is raised")
   func maxHeaderSizeOverride() throws {
     let path = Support.fixtures.appendingPathComponent("valid/header_max_header_size_override.npy").path
     #expect(throws: TensorIOError.self) { try NPYFile.info(at: FilePath(path)) }

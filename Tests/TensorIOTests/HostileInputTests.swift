@@ -11,14 +11,14 @@ struct HostileInputTests {
   @Test("random mutations of valid headers never trap")
   func mutatedHeaders() throws {
     var rng = NumpyCrossCheckTests.SeededGenerator(state: 2026)
-    let sources = Manifest.shared.valid.filter { $0.max_header_size == nil }
+    let sources = Manifest.shared.valid.filter { $0.maxHeaderSize == nil }
     try #require(!sources.isEmpty)
     var accepted = 0
     var refused = 0
     for round in 0..<4000 {
       let source = sources[round % sources.count]
       var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: source.path)))
-      let headerEnd = min(bytes.count, source.data_offset)
+      let headerEnd = min(bytes.count, source.dataOffset)
       switch rng.next() % 4 {
       case 0:  // flip bytes in the header
         for _ in 0..<(1 + Int(rng.next() % 4)) {
@@ -54,21 +54,22 @@ struct HostileInputTests {
     var rng = NumpyCrossCheckTests.SeededGenerator(state: 7)
     for (i, source) in Manifest.shared.valid.prefix(40).enumerated() {
       let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: source.path)))
-      for cut in [0, 5, 9, 11, source.data_offset - 1, source.data_offset, original.count - 1] where cut >= 0 && cut < original.count {
+      for cut in [0, 5, 9, 11, source.dataOffset - 1, source.dataOffset, original.count - 1]
+      where cut >= 0 && cut < original.count {
         let path = dir.appendingPathComponent("t\(i)_\(cut).npy")
         let bytes = Array(original.prefix(cut))
         try Data(bytes).write(to: path)
         do {
           _ = try NDArray(contentsOf: FilePath(path.path))
           // Only arrays with no data bytes at all can survive losing their tail.
-          #expect(cut >= source.data_offset && source.data_bytes == 0, "\(path.lastPathComponent) loaded")
+          #expect(cut >= source.dataOffset && source.dataBytes == 0, "\(path.lastPathComponent) loaded")
         } catch {
           #expect(error.path == path.path)
         }
         #expect(try [UInt8](Data(contentsOf: path)) == bytes)
       }
       var corrupted = original
-      corrupted[Int(rng.next() % UInt64(min(corrupted.count, source.data_offset)))] ^= 0x5A
+      corrupted[Int(rng.next() % UInt64(min(corrupted.count, source.dataOffset)))] ^= 0x5A
       let path = dir.appendingPathComponent("c\(i).npy")
       try Data(corrupted).write(to: path)
       do { _ = try NDArray(contentsOf: FilePath(path.path)) } catch { #expect(error.path == path.path) }
@@ -86,7 +87,9 @@ struct HostileInputTests {
     #expect {
       try NDArray(contentsOf: FilePath(path.path))
     } throws: { error in
-      guard let error = error as? TensorIOError, case .truncatedData(let expected, let available) = error.reason else { return false }
+      guard let error = error as? TensorIOError, case .truncatedData(let expected, let available) = error.reason else {
+        return false
+      }
       return expected == 8_000_000_000_000 && available == 0
     }
   }

@@ -46,7 +46,9 @@ struct NumpyCrossCheckTests {
               let byte = UInt8(truncatingIfNeeded: rng.next())
               switch kind {
               case .bool: canonical.storage.baseAddress.storeBytes(of: byte & 1, toByteOffset: i, as: UInt8.self)
-              case .unicode: canonical.storage.baseAddress.storeBytes(of: i % 4 == 0 ? 0x41 + byte % 26 : 0, toByteOffset: i, as: UInt8.self)
+              case .unicode:
+                canonical.storage.baseAddress.storeBytes(
+                  of: i % 4 == 0 ? 0x41 + byte % 26 : 0, toByteOffset: i, as: UInt8.self)
               default: canonical.storage.baseAddress.storeBytes(of: byte, toByteOffset: i, as: UInt8.self)
               }
             }
@@ -95,7 +97,8 @@ struct NumpyCrossCheckTests {
       }
       checked += 1
     }
-    #expect(checked == Int(result.stdout.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+    #expect(
+      checked == Int(result.stdout.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
     #expect(checked > 250)
   }
 }

@@ -51,7 +51,9 @@ enum Support {
     process.waitUntilExit()
     try err.close()
     let errData = (try? Data(contentsOf: errURL)) ?? Data()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    return (
+      process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self)
+    )
   }
 
   /// The canonical bytes of an array: C order, little-endian, as the generator hashes them.
@@ -77,7 +79,9 @@ enum Support {
     case .float(4): return try array.elements(as: Float.self).map { UInt64($0.bitPattern) }
     case .float(8): return try array.elements(as: Double.self).map { $0.bitPattern }
     case .complex(8):
-      return try array.elements(as: Complex<Float>.self).flatMap { [UInt64($0.real.bitPattern), UInt64($0.imaginary.bitPattern)] }
+      return try array.elements(as: Complex<Float>.self).flatMap {
+        [UInt64($0.real.bitPattern), UInt64($0.imaginary.bitPattern)]
+      }
     case .complex(16):
       return try array.elements(as: Complex<Double>.self).flatMap { [$0.real.bitPattern, $0.imaginary.bitPattern] }
     default: return nil
@@ -124,21 +128,21 @@ enum Support {
 struct Manifest: Decodable {
   struct Valid: Decodable, CustomTestStringConvertible, Sendable {
     var file: String
-    var written_by: String
+    var writtenBy: String
     var version: String
     var descr: String
     var dtype: String
     var itemsize: Int
     var shape: [Int]
-    var fortran_order: Bool
-    var header_fortran_order: Bool
+    var fortranOrder: Bool
+    var headerFortranOrder: Bool
     var count: Int
-    var header_length: Int
-    var data_offset: Int
-    var data_bytes: Int
+    var headerLength: Int
+    var dataOffset: Int
+    var dataBytes: Int
     var sha256: String
-    var resave_sha256: String
-    var max_header_size: Int?
+    var resaveSha256: String
+    var maxHeaderSize: Int?
     var testDescription: String { file }
     var path: String { Support.fixtures.appendingPathComponent(file).path }
   }
@@ -147,21 +151,23 @@ struct Manifest: Decodable {
     var file: String
     var reason: String
     var numpy: String
-    var max_header_size: Int?
+    var maxHeaderSize: Int?
     var testDescription: String { file }
     var path: String { Support.fixtures.appendingPathComponent(file).path }
   }
 
-  var numpy_version: String
+  var numpyVersion: String
   var valid: [Valid]
   var malformed: [Malformed]
 
   static let shared: Manifest = {
     let url = Support.fixtures.appendingPathComponent("manifest.json")
     do {
-      return try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: url))
+      let decoder = JSONDecoder()
+      decoder.keyDecodingStrategy = .convertFromSnakeCase
+      return try decoder.decode(Manifest.self, from: Data(contentsOf: url))
     } catch {
-      return Manifest(numpy_version: "unreadable manifest: \(error)", valid: [], malformed: [])
+      return Manifest(numpyVersion: "unreadable manifest: \(error)", valid: [], malformed: [])
     }
   }()
 }

@@ -264,7 +264,8 @@ struct PythonLiteralParser {
     case .integer(let n):
       signed = negative ? (n == Int.min ? .bigInteger("-" + String(n).dropFirst()) : .integer(-n)) : value
     case .bigInteger(let digits):
-      signed = negative ? (digits.hasPrefix("-") ? .bigInteger(String(digits.dropFirst())) : .bigInteger("-" + digits)) : value
+      signed =
+        negative ? (digits.hasPrefix("-") ? .bigInteger(String(digits.dropFirst())) : .bigInteger("-" + digits)) : value
     case .float(let d): signed = .float(negative ? -d : d)
     case .complex(let re, let im): signed = .complex(real: negative ? -re : re, imaginary: negative ? -im : im)
     default: signed = value

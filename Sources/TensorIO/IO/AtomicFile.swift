@@ -1,10 +1,11 @@
+import Synchronization
+import SystemPackage
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import SystemPackage
-import Synchronization
 
 /// A file written in place of another atomically: bytes go to a temporary file in the
 /// destination's folder, which is synced and then renamed over the destination. A
@@ -43,7 +44,8 @@ final class AtomicFile {
         temporary, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
         permissions: [.ownerReadWrite, .groupReadWrite, .otherReadWrite])
     } catch {
-      throw TensorIOError(.system(operation: "create temporary file", errno: error as? Errno ?? .ioError), path: path.string)
+      throw TensorIOError(
+        .system(operation: "create temporary file", errno: error as? Errno ?? .ioError), path: path.string)
     }
     let file = AtomicFile(descriptor: descriptor, path: path.string, startsWriteBack: durability == .synced)
     do throws(TensorIOError) {

@@ -1,9 +1,10 @@
+import SystemPackage
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import SystemPackage
 
 /// The one owner of a block of element bytes. Arrays and views hold a reference to it;
 /// the memory lives as long as any of them does.

@@ -86,7 +86,9 @@ public struct NDArray: Sendable {
   public var byteCount: Int { count * dtype.itemSize }
 
   /// numpy's `flags.c_contiguous`: axes of length 1 are ignored, empty arrays qualify.
-  public var isCContiguous: Bool { Layout.isContiguous(shape: shape, strides: strides, itemSize: dtype.itemSize, order: .c) }
+  public var isCContiguous: Bool {
+    Layout.isContiguous(shape: shape, strides: strides, itemSize: dtype.itemSize, order: .c)
+  }
 
   /// numpy's `flags.f_contiguous`.
   public var isFortranContiguous: Bool {
@@ -106,7 +108,8 @@ public struct NDArray: Sendable {
       var i = index[axis]
       if i < 0 { i += shape[axis] }
       guard i >= 0, i < shape[axis] else {
-        throw TensorIOError(.invalidArgument("index \(index[axis]) is out of bounds for axis \(axis) with size \(shape[axis])"))
+        throw TensorIOError(
+          .invalidArgument("index \(index[axis]) is out of bounds for axis \(axis) with size \(shape[axis])"))
       }
       offset += i * strides[axis]
     }

@@ -1,0 +1,38 @@
+import CZlib
+
+/// CRC-32 (the ZIP and zlib checksum) through zlib's `crc32`, which uses the CPU's
+/// carry-less multiply where available.
+public struct CRC32: Sendable, Hashable {
+  /// The checksum of everything fed so far.
+  public private(set) var value: UInt32 = 0
+
+  /// A checksum of no bytes (0).
+  public init() {}
+
+  /// Feeds `bytes`, in chunks zlib's 32-bit length accepts.
+  public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    guard var base = bytes.baseAddress?.assumingMemoryBound(to: Bytef.self) else { return }
+    var remaining = bytes.count
+    var crc = uLong(value)
+    while remaining > 0 {
+      let chunk = min(remaining, 1 << 30)
+      crc = crc32(crc, base, uInt(chunk))
+      base += chunk
+      remaining -= chunk
+    }
+    value = UInt32(truncatingIfNeeded: crc)
+  }
+
+  /// The checksum of `bytes`.
+  public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    var crc = CRC32()
+    crc.update(bytes)
+    return crc.value
+  }
+
+  /// The checksum of `a` followed by `b`, from their checksums and `b`'s length
+  /// (zlib's `crc32_combine`): how chunks checksummed in parallel are joined.
+  public static func combine(_ a: UInt32, _ b: UInt32, lengthOfB: Int) -> UInt32 {
+    UInt32(truncatingIfNeeded: crc32_combine(uLong(a), uLong(b), off_t(lengthOfB)))
+  }
+}

@@ -1,0 +1,33 @@
+import Testing
+
+@testable import TensorIO
+
+@Suite("kernels")
+struct KernelTests {
+  @Test("CRC-32 through zlib: the standard check value, chunked and combined")
+  func crc32() {
+    let text = Array("123456789".utf8)
+    #expect(text.withUnsafeBytes { CRC32.checksum($0) } == 0xCBF4_3926)
+    let a = text.prefix(4).withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer($0)) }
+    let b = text.suffix(5).withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer($0)) }
+    #expect(CRC32.combine(a, b, lengthOfB: 5) == 0xCBF4_3926)
+    var running = CRC32()
+    text.prefix(4).withUnsafeBytes { running.update(UnsafeRawBufferPointer($0)) }
+    text.suffix(5).withUnsafeBytes { running.update(UnsafeRawBufferPointer($0)) }
+    #expect(running.value == 0xCBF4_3926)
+  }
+
+  @Test("byte-order conversion swaps only the fields whose order changes")
+  func byteSwapRecord() throws {
+    let record = DType(
+      .structured(
+        fields: [
+          .init(name: "a", dtype: DType(.int(bytes: 2), byteOrder: .big), offset: 0),
+          .init(name: "b", dtype: DType(.int(bytes: 2), byteOrder: .little), offset: 2),
+          .init(name: "c", dtype: DType(.complex(bytes: 8), byteOrder: .big), shape: [2], offset: 4),
+        ], itemSize: 20))
+    let units = ByteSwap.units(from: record, to: record.withByteOrder(.little))
+    #expect(units.map(\.offset) == [0, 4, 8, 12, 16])
+    #expect(units.allSatisfy { $0.width == ($0.offset == 0 ? 2 : 4) })
+  }
+}
