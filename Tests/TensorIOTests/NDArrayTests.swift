@@ -89,7 +89,7 @@ struct NDArrayTests {
     defer { try? FileManager.default.removeItem(at: dir) }
     let count = 40 << 20 / 8 + 3  // 40 MiB and change: several 16 MiB pieces plus a tail
     let a = try NDArray(zeros: [count], dtype: .float64)
-    let p = a.storage.baseAddress.assumingMemoryBound(to: Double.self)
+    let p = a.storage.mutableBase.assumingMemoryBound(to: Double.self)
     for i in 0..<count { p[i] = Double(i) * 0.5 }
     let path = FilePath(dir.appendingPathComponent("big.npy").path)
     try a.write(to: path)

@@ -45,11 +45,11 @@ struct NumpyCrossCheckTests {
             for i in 0..<canonical.byteCount {
               let byte = UInt8(truncatingIfNeeded: rng.next())
               switch kind {
-              case .bool: canonical.storage.baseAddress.storeBytes(of: byte & 1, toByteOffset: i, as: UInt8.self)
+              case .bool: canonical.storage.mutableBase.storeBytes(of: byte & 1, toByteOffset: i, as: UInt8.self)
               case .unicode:
-                canonical.storage.baseAddress.storeBytes(
+                canonical.storage.mutableBase.storeBytes(
                   of: i % 4 == 0 ? 0x41 + byte % 26 : 0, toByteOffset: i, as: UInt8.self)
-              default: canonical.storage.baseAddress.storeBytes(of: byte, toByteOffset: i, as: UInt8.self)
+              default: canonical.storage.mutableBase.storeBytes(of: byte, toByteOffset: i, as: UInt8.self)
               }
             }
             let array = try canonical.copy(order: order, byteOrder: byteOrder)

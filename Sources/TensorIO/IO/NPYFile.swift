@@ -30,7 +30,7 @@ public enum NPYFile {
     let info = try file.readInfo(maxHeaderSize: maxHeaderSize)
     let header = info.header
     let storage = try Storage(zeroedByteCount: header.dataBytes)
-    let buffer = UnsafeMutableRawBufferPointer(start: storage.baseAddress, count: header.dataBytes)
+    let buffer = UnsafeMutableRawBufferPointer(start: storage.mutableBase, count: header.dataBytes)
     try file.readParallel(at: header.dataOffset, into: buffer)
     let order: MemoryOrder = header.fortranOrder ? .fortran : .c
     return try NDArray(

@@ -1,68 +1,269 @@
-import SystemPackage
-
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import Synchronization
+import SystemPackage
 
-/// The one owner of a block of element bytes. Arrays and views hold a reference to it;
-/// the memory lives as long as any of them does.
+/// numpy's `mmap_mode` for mapping an `.npy` file.
+public enum MapMode: String, Sendable, Hashable, CaseIterable {
+  /// `r`: read-only; writing is a thrown error.
+  case readOnly = "r"
+  /// `r+`: read-write, shared with the file: writes reach it (durably after `flush()`).
+  case readWrite = "r+"
+  /// `c`: copy-on-write (`MAP_PRIVATE`): writes are visible in memory, never in the file.
+  case copyOnWrite = "c"
+}
+
+/// The one owner of a block of host element bytes: heap memory, a mapped file, or a
+/// copy-on-write snapshot of another storage. Arrays, tensors and views hold a
+/// reference to it; the memory lives as long as any of them does.
 ///
 /// A class because identity matters: two arrays share data exactly when they share a
-/// `Storage`. Concurrent writes to the same bytes from several threads are the caller's
-/// to order, as with numpy arrays.
+/// `Storage`. Every write goes through `withUnsafeMutableBytes` (or the typed
+/// setters built on it), which is where read-only storage refuses and where
+/// copy-on-write snapshots are separated: a snapshot borrows its source's bytes until
+/// either side first writes. Concurrent writes to the same bytes from several threads
+/// are the caller's to order, as with numpy arrays.
 public final class Storage: @unchecked Sendable {
-  /// Where the bytes live and how they are released.
-  enum Allocation {
+  /// How the current bytes are released.
+  enum Owner {
     /// `posix_memalign`, released with `free`.
     case heap
     /// An anonymous mapping, released with `munmap`.
     case anonymousMapping(length: Int)
+    /// A file mapping (the whole mapping, which starts before `base`).
+    case fileMapping(start: UnsafeMutableRawPointer, length: Int)
+    /// Another storage's bytes, borrowed by a copy-on-write snapshot that nobody has
+    /// written yet. Holding the source keeps its memory alive.
+    case borrowed(Storage)
   }
 
-  /// The first byte. Never null, also for an empty storage.
-  public let baseAddress: UnsafeMutableRawPointer
+  /// Guarded by the mutex; the pointers it holds are this storage's to manage.
+  struct State: @unchecked Sendable {
+    var base: UnsafeMutableRawPointer
+    var owner: Owner
+    /// Copy-on-write snapshots still borrowing this storage's bytes.
+    var snapshots: [WeakStorage] = []
+    var closed = false
+  }
+
+  struct WeakStorage {
+    weak var storage: Storage?
+  }
+
+  private let state: Mutex<State>
   /// Bytes of element data.
   public let byteCount: Int
-  /// Whether the bytes may be written.
+  /// Whether the bytes may be written (false for read-only mappings).
   public let isWritable: Bool
-  private let allocation: Allocation
+  /// The file and mode, for a mapped `.npy` file.
+  public let mapping: (path: String, mode: MapMode)?
 
   /// Buffers at least this large are anonymous mappings with huge pages.
   static let mappingThreshold = 1 << 20
 
+  private init(base: UnsafeMutableRawPointer, owner: Owner, byteCount: Int, isWritable: Bool,
+    mapping: (path: String, mode: MapMode)? = nil)
+  {
+    self.state = Mutex(State(base: base, owner: owner))
+    self.byteCount = byteCount
+    self.isWritable = isWritable
+    self.mapping = mapping
+  }
+
   /// Allocates `byteCount` zeroed bytes aligned to 64 bytes.
-  public init(zeroedByteCount byteCount: Int) throws(TensorIOError) {
+  public convenience init(zeroedByteCount byteCount: Int) throws(TensorIOError) {
+    let (base, owner) = try Storage.allocate(byteCount)
+    self.init(base: base, owner: owner, byteCount: byteCount, isWritable: true)
+  }
+
+  /// Maps bytes `dataOffset ..< dataOffset + byteCount` of an open file.
+  init(mapping descriptor: FileDescriptor, path: String, mode: MapMode, dataOffset: Int, byteCount: Int)
+    throws(TensorIOError)
+  {
+    let length = dataOffset + byteCount
+    let start: UnsafeMutableRawPointer
+    do {
+      let kind: VirtualMemory.FileMapping
+      switch mode {
+      case .readOnly: kind = .readOnly
+      case .readWrite: kind = .readWrite
+      case .copyOnWrite: kind = .copyOnWrite
+      }
+      start = try VirtualMemory.mapFile(descriptor, length: max(length, 1), mode: kind)
+    } catch {
+      throw TensorIOError(.system(operation: "mmap", errno: error), path: path)
+    }
+    self.state = Mutex(State(base: start + dataOffset, owner: .fileMapping(start: start, length: max(length, 1))))
+    self.byteCount = byteCount
+    self.isWritable = mode != .readOnly
+    self.mapping = (path, mode)
+  }
+
+  private static func allocate(_ byteCount: Int) throws(TensorIOError) -> (UnsafeMutableRawPointer, Owner) {
     guard byteCount >= 0 else { throw TensorIOError(.invalidArgument("negative byte count \(byteCount)")) }
-    if byteCount >= Storage.mappingThreshold {
+    if byteCount >= mappingThreshold {
       do {
-        baseAddress = try VirtualMemory.mapAnonymous(length: byteCount)
+        return (try VirtualMemory.mapAnonymous(length: byteCount), .anonymousMapping(length: byteCount))
       } catch {
         throw TensorIOError(.system(operation: "allocating \(byteCount) bytes", errno: error))
       }
-      allocation = .anonymousMapping(length: byteCount)
-    } else {
-      var pointer: UnsafeMutableRawPointer?
-      let status = posix_memalign(&pointer, 64, max(byteCount, 64))
-      guard status == 0, let pointer else {
-        throw TensorIOError(.system(operation: "allocating \(byteCount) bytes", errno: Errno(rawValue: status)))
-      }
-      memset(pointer, 0, max(byteCount, 64))
-      baseAddress = pointer
-      allocation = .heap
     }
-    self.byteCount = byteCount
-    self.isWritable = true
+    var pointer: UnsafeMutableRawPointer?
+    let status = posix_memalign(&pointer, 64, max(byteCount, 64))
+    guard status == 0, let pointer else {
+      throw TensorIOError(.system(operation: "allocating \(byteCount) bytes", errno: Errno(rawValue: status)))
+    }
+    memset(pointer, 0, max(byteCount, 64))
+    return (pointer, .heap)
   }
 
   deinit {
-    switch allocation {
-    case .heap: free(baseAddress)
-    case .anonymousMapping(let length): VirtualMemory.unmap(baseAddress, length: length)
+    state.withLock { state in Storage.release(state.owner, base: state.base) }
+  }
+
+  private static func release(_ owner: Owner, base: UnsafeMutableRawPointer) {
+    switch owner {
+    case .heap: free(base)
+    case .anonymousMapping(let length): VirtualMemory.unmap(base, length: length)
+    case .fileMapping(let start, let length): VirtualMemory.unmap(start, length: length)
+    case .borrowed: break
     }
   }
 
-  /// The bytes, for reading.
-  public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: baseAddress, count: byteCount) }
+  // MARK: Access
+
+  /// The first byte, for reading and for identity: two storages whose addresses are
+  /// equal share bytes (a snapshot nobody has written yet shares its source's). Never
+  /// null. Write through `withUnsafeMutableBytes` only.
+  public var baseAddress: UnsafeRawPointer { UnsafeRawPointer(state.withLock { $0.base }) }
+
+  /// The current bytes, for internal reads and for writes already prepared.
+  var mutableBase: UnsafeMutableRawPointer { state.withLock { $0.base } }
+
+  /// Whether `close()` was called.
+  public var isClosed: Bool { state.withLock { $0.closed } }
+
+  /// Whether this storage is a copy-on-write snapshot still sharing its source's bytes.
+  public var isBorrowing: Bool {
+    state.withLock { if case .borrowed = $0.owner { return true } else { return false } }
+  }
+
+  func checkOpen() throws(TensorIOError) {
+    if isClosed { throw TensorIOError(.invalidArgument("storage was closed"), path: mapping?.path) }
+  }
+
+  /// Calls `body` with the bytes for reading.
+  public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    try checkOpen()
+    return try body(UnsafeRawBufferPointer(start: baseAddress, count: byteCount))
+  }
+
+  /// Calls `body` with the bytes for writing, after separating any copy-on-write
+  /// sharing; throws for read-only or closed storage.
+  public func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) throws -> R {
+    let base = try prepareForWrite()
+    return try body(UnsafeMutableRawBufferPointer(start: base, count: byteCount))
+  }
+
+  /// Makes the bytes safe to write and returns them: refuses read-only or closed
+  /// storage; gives a borrowing snapshot its own copy; gives every snapshot still
+  /// borrowing this storage its own copy first, so that none sees the write.
+  @discardableResult
+  func prepareForWrite() throws(TensorIOError) -> UnsafeMutableRawPointer {
+    guard isWritable else {
+      throw TensorIOError(.invalidArgument("assignment destination is read-only"), path: mapping?.path)
+    }
+    // Separate from the source, if borrowing.
+    var failure: TensorIOError?
+    let base = state.withLock { state -> UnsafeMutableRawPointer in
+      if state.closed {
+        failure = TensorIOError(.invalidArgument("storage was closed"), path: mapping?.path)
+        return state.base
+      }
+      guard case .borrowed = state.owner else { return state.base }
+      do throws(TensorIOError) {
+        let (copy, owner) = try Storage.allocate(byteCount)
+        memcpy(copy, state.base, byteCount)
+        state.base = copy
+        state.owner = owner
+      } catch {
+        failure = error
+      }
+      return state.base
+    }
+    if let failure { throw failure }
+    // Let snapshots of this storage take their own copies before it changes.
+    let pending = state.withLock { state -> [Storage] in
+      let live = state.snapshots.compactMap(\.storage)
+      state.snapshots = []
+      return live
+    }
+    for snapshot in pending { try snapshot.separate() }
+    return base
+  }
+
+  /// Gives a borrowing snapshot its own copy of the bytes (no-op if it has one).
+  private func separate() throws(TensorIOError) {
+    var failure: TensorIOError?
+    state.withLock { state in
+      guard case .borrowed = state.owner else { return }
+      do throws(TensorIOError) {
+        let (copy, owner) = try Storage.allocate(byteCount)
+        memcpy(copy, state.base, byteCount)
+        state.base = copy
+        state.owner = owner
+      } catch {
+        failure = error
+      }
+    }
+    if let failure { throw failure }
+  }
+
+  /// A copy-on-write snapshot: a new storage with the same bytes and no copy made. The
+  /// first write to either side gives the snapshot its own copy, so later writes on
+  /// either side are never seen by the other. The snapshot is writable even when this
+  /// storage is read-only.
+  public func copyOnWriteSnapshot() throws(TensorIOError) -> Storage {
+    try checkOpen()
+    // Borrow from the storage that owns the bytes: a snapshot of a snapshot must not
+    // follow its source when the source separates.
+    let root = state.withLock { state -> Storage in
+      if case .borrowed(let source) = state.owner { return source }
+      return self
+    }
+    if root !== self { return try root.copyOnWriteSnapshot() }
+    let snapshot = state.withLock { state -> Storage in
+      let snapshot = Storage(base: state.base, owner: .borrowed(self), byteCount: byteCount, isWritable: true)
+      state.snapshots.removeAll { $0.storage == nil }
+      state.snapshots.append(WeakStorage(storage: snapshot))
+      return snapshot
+    }
+    return snapshot
+  }
+
+  /// Writes a read-write mapping's changes to the file (msync); a no-op for other storage.
+  public func flush() throws(TensorIOError) {
+    guard let mapping, mapping.mode == .readWrite else { return }
+    let region = state.withLock { state -> (UnsafeMutableRawPointer, Int)? in
+      if case .fileMapping(let start, let length) = state.owner { return (start, length) }
+      return nil
+    }
+    guard let (start, length) = region else { return }
+    do {
+      try VirtualMemory.sync(start, length: length)
+    } catch {
+      throw TensorIOError(.system(operation: "msync", errno: error), path: mapping.path)
+    }
+  }
+
+  /// Flushes (for a read-write mapping) and closes the storage: later element access
+  /// through any array or tensor over it throws. The memory itself is released when the
+  /// last reference goes, so no pointer handed out earlier ever dangles.
+  public func close() throws(TensorIOError) {
+    try flush()
+    state.withLock { $0.closed = true }
+  }
 }

@@ -1,14 +1,23 @@
-import SystemPackage
-
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import SystemPackage
 
-/// Page-level memory: anonymous mappings for large host buffers. One place that calls
-/// `mmap`, `munmap` and `madvise`.
+/// Page-level memory: anonymous mappings for large host buffers and mappings of files.
+/// The one place that calls `mmap`, `munmap`, `msync` and `madvise`.
 enum VirtualMemory {
+  /// How a file is mapped.
+  enum FileMapping {
+    /// `PROT_READ`, `MAP_SHARED`.
+    case readOnly
+    /// `PROT_READ | PROT_WRITE`, `MAP_SHARED`: writes reach the file.
+    case readWrite
+    /// `PROT_READ | PROT_WRITE`, `MAP_PRIVATE`: writes stay in this process.
+    case copyOnWrite
+  }
+
   /// Maps `length` bytes of zeroed, private, anonymous memory and asks for transparent
   /// huge pages. Wraps `mmap(2)` with `MAP_PRIVATE | MAP_ANONYMOUS` and `madvise(2)`
   /// with `MADV_HUGEPAGE`.
@@ -24,7 +33,30 @@ enum VirtualMemory {
     return pointer
   }
 
-  /// Unmaps a region returned by `mapAnonymous`. Wraps `munmap(2)`.
+  /// Maps the first `length` bytes of an open file. Wraps `mmap(2)`.
+  static func mapFile(_ descriptor: FileDescriptor, length: Int, mode: FileMapping) throws(Errno)
+    -> UnsafeMutableRawPointer
+  {
+    let protection: Int32
+    let flags: Int32
+    switch mode {
+    case .readOnly: (protection, flags) = (PROT_READ, MAP_SHARED)
+    case .readWrite: (protection, flags) = (PROT_READ | PROT_WRITE, MAP_SHARED)
+    case .copyOnWrite: (protection, flags) = (PROT_READ | PROT_WRITE, MAP_PRIVATE)
+    }
+    guard let pointer = mmap(nil, length, protection, flags, descriptor.rawValue, 0), pointer != MAP_FAILED else {
+      throw Errno(rawValue: errno)
+    }
+    return pointer
+  }
+
+  /// Writes a shared mapping's dirty pages to the file and waits. Wraps `msync(2)`
+  /// with `MS_SYNC`.
+  static func sync(_ pointer: UnsafeMutableRawPointer, length: Int) throws(Errno) {
+    if msync(pointer, length, MS_SYNC) != 0 { throw Errno(rawValue: errno) }
+  }
+
+  /// Unmaps a region returned by `mapAnonymous` or `mapFile`. Wraps `munmap(2)`.
   static func unmap(_ pointer: UnsafeMutableRawPointer, length: Int) {
     _ = munmap(pointer, length)
   }
