@@ -73,6 +73,20 @@ public struct TensorIOError: Error, Sendable, Equatable, CustomStringConvertible
     case system(operation: String, errno: Errno)
     /// An argument given by the caller is not valid for this operation.
     case invalidArgument(String)
+    /// A write to read-only memory (a read-only mapping), numpy's message.
+    case readOnly
+    /// The storage was closed; its elements can no longer be accessed.
+    case closed
+    /// `numpy()` on a tensor that requires grad (PyTorch's message).
+    case requiresGrad
+    /// Host access to a tensor that lives on a device (PyTorch's message).
+    case notOnHost(device: String)
+    /// The device does not exist or cannot be used here (no driver, no such index).
+    case deviceUnavailable(device: String, reason: String)
+    /// A device driver call failed: the call, its result code and the code's name.
+    case deviceCall(device: String, call: String, code: Int32, name: String)
+    /// A device allocation larger than the memory left on the device.
+    case outOfDeviceMemory(device: String, requested: Int, available: Int)
 
     /// A short, human-readable statement of the reason.
     public var description: String {
@@ -105,6 +119,17 @@ public struct TensorIOError: Error, Sendable, Equatable, CustomStringConvertible
         return "truncated data: header promises \(expected) bytes, file has \(available)"
       case .system(let operation, let errno): return "\(operation): \(errno)"
       case .invalidArgument(let detail): return detail
+      case .readOnly: return "assignment destination is read-only"
+      case .closed: return "the storage was closed"
+      case .requiresGrad:
+        return "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+      case .notOnHost(let device):
+        return "can't convert \(device) device type tensor to numpy. "
+          + "Use Tensor.cpu() to copy the tensor to host memory first."
+      case .deviceUnavailable(let device, let reason): return "\(device): \(reason)"
+      case .deviceCall(let device, let call, let code, let name): return "\(device): \(call) failed: \(name) (\(code))"
+      case .outOfDeviceMemory(let device, let requested, let available):
+        return "\(device): out of memory: tried to allocate \(requested) bytes, \(available) free"
       }
     }
   }

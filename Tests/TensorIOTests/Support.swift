@@ -120,6 +120,13 @@ enum Support {
     case .truncatedData: return "truncatedData"
     case .system: return "system"
     case .invalidArgument: return "invalidArgument"
+    case .readOnly: return "readOnly"
+    case .closed: return "closed"
+    case .requiresGrad: return "requiresGrad"
+    case .notOnHost: return "notOnHost"
+    case .deviceUnavailable: return "deviceUnavailable"
+    case .deviceCall: return "deviceCall"
+    case .outOfDeviceMemory: return "outOfDeviceMemory"
     }
   }
 }

@@ -64,6 +64,14 @@ public struct NPYHeader: Sendable, Hashable {
 
   /// Bytes of array data: `count * itemSize`.
   public var dataBytes: Int { count * dtype.itemSize }
+
+  /// The layout of the data in memory: contiguous in the header's order.
+  public var layout: ArrayLayout {
+    ArrayLayout(
+      dtype: dtype, shape: shape,
+      strides: Layout.contiguousStrides(
+        shape: shape, itemSize: dtype.itemSize, order: fortranOrder ? .fortran : .c))
+  }
 }
 
 extension NPYHeader {

@@ -32,10 +32,7 @@ public enum NPYFile {
     let storage = try Storage(zeroedByteCount: header.dataBytes)
     let buffer = UnsafeMutableRawBufferPointer(start: storage.mutableBase, count: header.dataBytes)
     try file.readParallel(at: header.dataOffset, into: buffer)
-    let order: MemoryOrder = header.fortranOrder ? .fortran : .c
-    return try NDArray(
-      storage: storage, dtype: header.dtype, shape: header.shape,
-      strides: Layout.contiguousStrides(shape: header.shape, itemSize: header.dtype.itemSize, order: order))
+    return NDArray(unchecked: storage, layout: header.layout)
   }
 
   /// Writes `array` to `path` as `np.save` does (same header bytes; C order unless the
@@ -46,6 +43,7 @@ public enum NPYFile {
   public static func save(_ array: NDArray, to path: FilePath, durability: Durability = .synced)
     throws(TensorIOError)
   {
+    try array.storage.checkOpen()
     let fortran = !array.isCContiguous && array.isFortranContiguous
     let source = array.isCContiguous || array.isFortranContiguous ? array : try array.copy(order: .c)
     let (_, headerBytes) = try NPYHeader(dtype: array.dtype, shape: array.shape, fortranOrder: fortran).encoded()
@@ -58,7 +56,37 @@ public enum NPYFile {
   }
 }
 
+extension NPYFile {
+  /// Maps the `.npy` file at `path` into memory (numpy's `np.load(path, mmap_mode=)`):
+  /// the array's storage *is* the file's bytes, nothing is read up front, and the cost
+  /// is that of reading the header whatever the file's size.
+  ///
+  /// - `.readOnly` (`r`): writing through the array is a thrown error.
+  /// - `.readWrite` (`r+`): writes reach the file (`storage.flush()` makes them durable).
+  /// - `.copyOnWrite` (`c`): writes stay in memory; the file never changes.
+  ///
+  /// A file shorter than its header promises is refused and left untouched (numpy's
+  /// `r+` would grow it). The mapping lives as long as any array, tensor or view over it.
+  public static func map(
+    _ path: FilePath, mode: MapMode = .readOnly, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize
+  ) throws(TensorIOError) -> NDArray {
+    let file = try OpenFile(path: path, writable: mode == .readWrite)
+    let header = try file.readInfo(maxHeaderSize: maxHeaderSize).header
+    let storage = try Storage(
+      mapping: file.descriptor, path: path.string, mode: mode, dataOffset: header.dataOffset,
+      byteCount: header.dataBytes)
+    return NDArray(unchecked: storage, layout: header.layout)
+  }
+}
+
 extension NDArray {
+  /// Maps the `.npy` file at `path` (see `NPYFile.map`).
+  public init(mapping path: FilePath, mode: MapMode = .readOnly, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize)
+    throws(TensorIOError)
+  {
+    self = try NPYFile.map(path, mode: mode, maxHeaderSize: maxHeaderSize)
+  }
+
   /// Loads the `.npy` file at `path` (numpy's `np.load`).
   public init(contentsOf path: FilePath, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize) throws(TensorIOError) {
     self = try NPYFile.load(from: path, maxHeaderSize: maxHeaderSize)
@@ -76,10 +104,10 @@ final class OpenFile {
   let path: String
   let size: Int
 
-  init(path: FilePath) throws(TensorIOError) {
+  init(path: FilePath, writable: Bool = false) throws(TensorIOError) {
     self.path = path.string
     do {
-      descriptor = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec])
+      descriptor = try FileDescriptor.open(path, writable ? .readWrite : .readOnly, options: [.closeOnExec])
     } catch let error as Errno {
       throw TensorIOError(.system(operation: "open", errno: error), path: path.string)
     } catch {

@@ -152,7 +152,7 @@ public final class Storage: @unchecked Sendable {
   }
 
   func checkOpen() throws(TensorIOError) {
-    if isClosed { throw TensorIOError(.invalidArgument("storage was closed"), path: mapping?.path) }
+    if isClosed { throw TensorIOError(.closed, path: mapping?.path) }
   }
 
   /// Calls `body` with the bytes for reading.
@@ -174,13 +174,13 @@ public final class Storage: @unchecked Sendable {
   @discardableResult
   func prepareForWrite() throws(TensorIOError) -> UnsafeMutableRawPointer {
     guard isWritable else {
-      throw TensorIOError(.invalidArgument("assignment destination is read-only"), path: mapping?.path)
+      throw TensorIOError(.readOnly, path: mapping?.path)
     }
     // Separate from the source, if borrowing.
     var failure: TensorIOError?
     let base = state.withLock { state -> UnsafeMutableRawPointer in
       if state.closed {
-        failure = TensorIOError(.invalidArgument("storage was closed"), path: mapping?.path)
+        failure = TensorIOError(.closed, path: mapping?.path)
         return state.base
       }
       guard case .borrowed = state.owner else { return state.base }
