@@ -5,6 +5,7 @@ import TensorIO
 enum JSONValue {
   case string(String)
   case integer(Int)
+  case number(Double)
   case bool(Bool)
   case null
   case array([JSONValue])
@@ -32,6 +33,7 @@ enum JSONValue {
     switch self {
     case .string(let s): JSONValue.renderString(s, into: &out)
     case .integer(let n): out += String(n)
+    case .number(let d): out += d.isFinite ? String(d) : "null"
     case .bool(let b): out += b ? "true" : "false"
     case .null: out += "null"
     case .array(let items):

@@ -13,7 +13,7 @@ struct TensorTool: ParsableCommand {
       exit status is 1.
       """,
     version: "0.1.0",
-    subcommands: [Inspect.self]
+    subcommands: [Inspect.self, Copy.self, Devices.self]
   )
 }
 

@@ -100,3 +100,69 @@ struct CLITests {
     #expect(result.stdout.contains("float32"))
   }
 }
+
+@Suite("tensortool copy and devices")
+struct CLICopyTests {
+  func tool(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+    try Support.run([CLITests.binary] + arguments)
+  }
+
+  @Test("file -> sim:0 -> file round trips every np.save fixture byte for byte")
+  func roundTrips() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    for entry in Manifest.shared.valid where entry.writtenBy == "np.save" {
+      let out = dir.appendingPathComponent("out.npy").path
+      let result = try tool("copy", "--max-header-size", "1000000", entry.path, "sim:0", out)
+      #expect(result.status == 0, "\(entry.file): \(result.stderr)")
+      #expect(result.stdout.contains("(verified)"), "\(entry.file)")
+      #expect(
+        try Data(contentsOf: URL(fileURLWithPath: out)) == Data(contentsOf: URL(fileURLWithPath: entry.path)),
+        "\(entry.file)")
+    }
+  }
+
+  @Test("copy --json reports each leg; devices --json lists cpu and sim")
+  func json() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let source = Support.fixtures.appendingPathComponent("valid/dtype_le_f8.npy").path
+    let out = dir.appendingPathComponent("o.npy").path
+    let result = try tool("copy", "--json", source, "sim:1", "cpu", out)
+    #expect(result.status == 0, "\(result.stderr)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    let legs = try #require(object["legs"] as? [[String: Any]])
+    #expect(legs.map { $0["to"] as? String } == ["sim:1", "cpu", out])
+    #expect(legs.allSatisfy { $0["bytes"] as? Int == 48 })
+    #expect(legs[0]["verified"] as? Bool == true)
+    let devices = try tool("devices", "--json")
+    #expect(devices.status == 0)
+    let list = try #require(try JSONSerialization.jsonObject(with: Data(devices.stdout.utf8)) as? [String: Any])
+    let names = (list["devices"] as? [[String: Any]])?.compactMap { $0["device"] as? String } ?? []
+    #expect(Array(names.prefix(5)) == ["cpu", "sim:0", "sim:1", "sim:2", "sim:3"])
+    if !TestDevices.cudaAvailable { #expect(list["cuda_error"] is String) }
+  }
+
+  @Test("failures: one error line, exit 1, no output file")
+  func failures() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("never.npy").path
+    let source = Support.fixtures.appendingPathComponent("valid/dtype_le_f4.npy").path
+    var cases: [[String]] = [
+      [Support.fixtures.appendingPathComponent("malformed/truncated_data.npy").path, "sim:0", out],
+      [source, "sim:9", out],
+      ["sim:0", out],
+      [source, "x.npz"],
+    ]
+    if !TestDevices.cudaAvailable { cases.append([source, "cuda:0", out]) }
+    for arguments in cases {
+      let result = try Support.run([CLITests.binary, "copy"] + arguments)
+      #expect(result.status == 1, "\(arguments)")
+      #expect(result.stderr.hasPrefix("tensortool: error: "), "\(arguments): \(result.stderr)")
+      #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: out))
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+  }
+}

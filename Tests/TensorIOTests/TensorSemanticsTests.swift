@@ -78,7 +78,9 @@ struct TensorSemanticsTests {
     } throws: { error in (error as? TensorIOError)?.reason == .requiresGrad }
   }
 
-  @Test("to(.cpu) of a device tensor is a host copy; changing it never changes the device tensor", arguments: TestDevices.accelerators)
+  @Test(
+    "to(.cpu) of a device tensor is a host copy; changing it never changes the device tensor",
+    arguments: TestDevices.accelerators)
   func deviceToHost(device: Device) throws {
     let a = try Tensor.ones([1, 2], device: device)
     let na = try a.to(.cpu).numpy()

@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Synchronization
 
 /// One CUDA device: its primary context, allocations, and host <-> device copies by
 /// the path the caller or the data asks for (plain, pinned staging, or registered
@@ -137,7 +138,9 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
         while staging.buffers.count < 2 {
           var pointer: UnsafeMutableRawPointer?
           try check(driver.cuMemAllocHost(&pointer, CUDADevice.stagingChunk), "cuMemAllocHost_v2")
-          guard let pointer else { throw TensorIOError(.deviceUnavailable(device: "\(device)", reason: "no pinned memory")) }
+          guard let pointer else {
+            throw TensorIOError(.deviceUnavailable(device: "\(device)", reason: "no pinned memory"))
+          }
           staging.buffers.append(pointer)
         }
         while staging.streams.count < 2 {

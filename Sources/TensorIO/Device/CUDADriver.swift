@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Synchronization
 
 /// The CUDA driver API, loaded at run time with `dlopen("libcuda.so.1")`: no CUDA SDK
 /// is needed to build, and machines without a driver get a clear error for `cuda:N`
@@ -79,7 +80,8 @@ final class CUDADriver: @unchecked Sendable {
       return unsafeBitCast(pointer, to: type)
     }
     cuInit = try symbol("cuInit", as: (@convention(c) (UInt32) -> Result).self)
-    cuDriverGetVersion = try symbol("cuDriverGetVersion", as: (@convention(c) (UnsafeMutablePointer<Int32>) -> Result).self)
+    cuDriverGetVersion = try symbol(
+      "cuDriverGetVersion", as: (@convention(c) (UnsafeMutablePointer<Int32>) -> Result).self)
     cuDeviceGetCount = try symbol("cuDeviceGetCount", as: (@convention(c) (UnsafeMutablePointer<Int32>) -> Result).self)
     cuDeviceGet = try symbol("cuDeviceGet", as: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Result).self)
     cuDeviceGetName = try symbol(

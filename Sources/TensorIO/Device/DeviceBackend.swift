@@ -89,7 +89,14 @@ enum Devices {
     case .sim(let index):
       return try SimulatedDevice.device(index)
     case .cuda(let index):
-      return try CUDADriver.shared().device(index)
+      do {
+        return try CUDADriver.shared().device(index)
+      } catch {
+        if case .deviceUnavailable(_, let reason) = error.reason {
+          throw TensorIOError(.deviceUnavailable(device: device.description, reason: reason))
+        }
+        throw error
+      }
     }
   }
 }

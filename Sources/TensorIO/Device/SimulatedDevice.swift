@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Synchronization
 
 /// A simulated device, `sim:N`: memory that the host reaches only through explicit
 /// copies (addresses are opaque handles, never pointers), with a fixed capacity, so
@@ -39,7 +40,8 @@ final class SimulatedDevice: DeviceBackend {
 
   static func device(_ index: Int) throws(TensorIOError) -> SimulatedDevice {
     guard index >= 0, index < count else {
-      throw TensorIOError(.deviceUnavailable(device: "sim:\(index)", reason: "no such device (sim:0 ... sim:\(count - 1))"))
+      throw TensorIOError(
+        .deviceUnavailable(device: "sim:\(index)", reason: "no such device (sim:0 ... sim:\(count - 1))"))
     }
     return devices[index]
   }
@@ -55,12 +57,14 @@ final class SimulatedDevice: DeviceBackend {
     let address = state.withLock { state -> UInt64 in
       guard bytes <= SimulatedDevice.capacity - state.used else {
         failure = TensorIOError(
-          .outOfDeviceMemory(device: device.description, requested: bytes, available: SimulatedDevice.capacity - state.used))
+          .outOfDeviceMemory(
+            device: device.description, requested: bytes, available: SimulatedDevice.capacity - state.used))
         return 0
       }
       guard let pointer = malloc(bytes) else {
         failure = TensorIOError(
-          .outOfDeviceMemory(device: device.description, requested: bytes, available: SimulatedDevice.capacity - state.used))
+          .outOfDeviceMemory(
+            device: device.description, requested: bytes, available: SimulatedDevice.capacity - state.used))
         return 0
       }
       let address = state.nextAddress

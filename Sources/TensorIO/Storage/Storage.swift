@@ -1,10 +1,11 @@
+import Synchronization
+import SystemPackage
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Synchronization
-import SystemPackage
 
 /// numpy's `mmap_mode` for mapping an `.npy` file.
 public enum MapMode: String, Sendable, Hashable, CaseIterable {
@@ -64,9 +65,10 @@ public final class Storage: @unchecked Sendable {
   /// Buffers at least this large are anonymous mappings with huge pages.
   static let mappingThreshold = 1 << 20
 
-  private init(base: UnsafeMutableRawPointer, owner: Owner, byteCount: Int, isWritable: Bool,
-    mapping: (path: String, mode: MapMode)? = nil)
-  {
+  private init(
+    base: UnsafeMutableRawPointer, owner: Owner, byteCount: Int, isWritable: Bool,
+    mapping: (path: String, mode: MapMode)? = nil
+  ) {
     self.state = Mutex(State(base: base, owner: owner))
     self.byteCount = byteCount
     self.isWritable = isWritable

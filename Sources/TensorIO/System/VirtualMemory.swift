@@ -1,9 +1,10 @@
+import SystemPackage
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import SystemPackage
 
 /// Page-level memory: anonymous mappings for large host buffers and mappings of files.
 /// The one place that calls `mmap`, `munmap`, `msync` and `madvise`.

@@ -22,7 +22,8 @@ public struct ArrayLayout: Sendable, Hashable {
   public static func contiguous(dtype: DType, shape: [Int], order: MemoryOrder = .c) -> ArrayLayout? {
     guard Layout.byteCount(shape: shape, itemSize: dtype.itemSize) != nil else { return nil }
     return ArrayLayout(
-      dtype: dtype, shape: shape, strides: Layout.contiguousStrides(shape: shape, itemSize: dtype.itemSize, order: order))
+      dtype: dtype, shape: shape,
+      strides: Layout.contiguousStrides(shape: shape, itemSize: dtype.itemSize, order: order))
   }
 
   /// The number of elements (1 for a 0-d array).
@@ -150,7 +151,8 @@ public struct ArrayLayout: Sendable, Hashable {
       out.strides = newShape.map { $0 == 1 ? dtype.itemSize : (next.next()?.1 ?? 0) }
       return out
     }
-    throw TensorIOError(.invalidArgument("reshaping this non-contiguous view to \(newShape) needs a copy: use contiguous() first"))
+    throw TensorIOError(
+      .invalidArgument("reshaping this non-contiguous view to \(newShape) needs a copy: use contiguous() first"))
   }
 }
 

@@ -41,9 +41,13 @@ extension Tensor {
       let (copy, copyLayout) = try HostBuffers.copy(storage, layout, order: .c, byteOrder: nil)
       return Tensor(buffer: .host(copy), layout: copyLayout, requiresGrad: requiresGrad)
     case .device(let memory):
-      guard layout.isCContiguous else { return try cpu().copy().to(device) }
+      guard layout.isCContiguous || layout.isFortranContiguous, layout.byteCount == memory.byteCount else {
+        return try cpu().copy().to(device)
+      }
       let copy = try DeviceBuffer(backend: memory.backend, byteCount: memory.byteCount)
-      if memory.byteCount > 0 { try memory.backend.copyOnDevice(copy.address, from: memory.address, count: memory.byteCount) }
+      if memory.byteCount > 0 {
+        try memory.backend.copyOnDevice(copy.address, from: memory.address, count: memory.byteCount)
+      }
       return Tensor(buffer: .device(copy), layout: layout, requiresGrad: requiresGrad)
     }
   }
@@ -60,18 +64,20 @@ extension Tensor {
     if device == self.device { return self }
     switch (buffer, device) {
     case (.host(let storage), _):
-      // Host to device: contiguous bytes, uploaded from where they are when possible
-      // (a mapping can be registered in place), else from a contiguous copy.
+      // Host to device: contiguous bytes (C or Fortran order, kept as they are),
+      // uploaded from where they are when possible (a mapping can be registered in
+      // place), else from a C-contiguous copy.
       try storage.checkOpen()
       let backend = try Devices.backend(for: device)
-      let source = layout.isCContiguous ? self : try copy()
+      let source = layout.isCContiguous || layout.isFortranContiguous ? self : try copy()
       guard case .host(let sourceStorage) = source.buffer else { return source }
       let memory = try DeviceBuffer(backend: backend, byteCount: source.layout.byteCount)
       let lowest = Layout.extent(shape: source.shape, strides: source.strides, itemSize: dtype.itemSize)?.lowest ?? 0
       try memory.upload(
         sourceStorage.baseAddress + source.byteOffset + lowest, count: source.layout.byteCount, from: sourceStorage,
         path: path)
-      let deviceLayout = ArrayLayout.contiguous(dtype: dtype, shape: shape) ?? source.layout
+      var deviceLayout = source.layout
+      deviceLayout.byteOffset = -lowest
       return Tensor(buffer: .device(memory), layout: deviceLayout, requiresGrad: requiresGrad)
     case (.device(let memory), .cpu):
       // Device to host: the bytes the layout spans, then the same layout on the host.

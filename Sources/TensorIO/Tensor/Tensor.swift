@@ -1,9 +1,10 @@
+import SystemPackage
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import SystemPackage
 
 /// A tensor: dtype, shape, strides, offset, device and `requiresGrad`, over storage on
 /// the host (heap memory or a mapped `.npy` file) or on a device.

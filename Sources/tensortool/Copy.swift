@@ -1,0 +1,179 @@
+import ArgumentParser
+import SystemPackage
+import TensorIO
+
+/// `tensortool copy SRC [VIA...] DST`: moves an array between files and devices, leg by
+/// leg, and reports each leg's speed.
+struct Copy: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Copy an array between .npy files and devices, printing each leg's GB/s.",
+    discussion: """
+      Each of SRC, VIA and DST is a FILE (path.npy) or a DEVICE (cpu, cuda:N, sim:N);
+      the array travels SRC -> VIA... -> DST. A source file is memory-mapped, not read
+      up front. Uploads to a device are verified by reading the bytes back and comparing
+      CRC-32s (not counted in the leg's time); --no-verify skips that. Output files are
+      written atomically: a failed copy leaves no partial file. A file named like a
+      device is given as ./cpu.
+
+      Examples:
+        tensortool copy weights.npy cuda:0                 # upload and verify
+        tensortool copy weights.npy cuda:0 roundtrip.npy   # file -> GPU -> file
+        tensortool copy big.npy sim:0 cpu out.npy --json
+      """
+  )
+
+  @Argument(help: ArgumentHelp("Source, intermediate stops and destination.", valueName: "SPEC"))
+  var specs: [String]
+
+  @Flag(inversion: .prefixedNo, help: "Read uploads back and compare checksums.")
+  var verify = true
+
+  @Option(help: "How bytes cross to and from devices: automatic, pageable, staged or registered.")
+  var transfer: TransferPath = .automatic
+
+  @Flag(help: "Print JSON: one object with the legs.")
+  var json = false
+
+  @OptionGroup var options: ReadOptions
+
+  func validate() throws {
+    guard specs.count >= 2 else { throw ValidationError("copy needs a source and a destination") }
+  }
+
+  enum Spec: CustomStringConvertible {
+    case file(String)
+    case device(Device)
+
+    init(_ text: String) throws {
+      if let device = try? TensorIO.Device(parsing: text) {
+        self = .device(device)
+        return
+      }
+      if text.hasSuffix(".npz") || text.contains(".npz:") {
+        throw TensorIOError(.invalidArgument("npz archives are not supported yet"), path: text)
+      }
+      self = .file(text)
+    }
+
+    var description: String {
+      switch self {
+      case .file(let path): return path
+      case .device(let device): return device.description
+      }
+    }
+  }
+
+  struct Leg {
+    var from: String
+    var to: String
+    var bytes: Int
+    var seconds: Double
+    var verified: Bool?
+  }
+
+  func run() throws {
+    do {
+      let legs = try performLegs()
+      report(legs)
+    } catch {
+      reportError(error)
+      throw ExitCode(1)
+    }
+  }
+
+  private func performLegs() throws -> [Leg] {
+    let parsed = try specs.map(Spec.init)
+    guard case .file(let source) = parsed[0] else {
+      throw TensorIOError(.invalidArgument("the source must be a file, not a device"), path: specs[0])
+    }
+    let clock = ContinuousClock()
+    var start = clock.now
+    var tensor = Tensor(try NPYFile.map(FilePath(source), mode: .readOnly, maxHeaderSize: options.maxHeaderSize))
+    var legs: [Leg] = []
+    var previous = parsed[0]
+    for spec in parsed.dropFirst() {
+      var verified: Bool? = nil
+      switch spec {
+      case .device(let device):
+        let wasMapped = tensor.device == .cpu && (try? tensor.hostStorage().mapping) != nil
+        let moved: Tensor
+        if device == .cpu {
+          // Into memory: a mapped file is read, a device tensor is copied back.
+          moved = tensor.device == .cpu ? (wasMapped ? try tensor.copy() : tensor) : try tensor.cpu(path: transfer)
+        } else {
+          moved = try tensor.to(device, path: transfer)
+        }
+        let elapsed = clock.now - start
+        if verify && device != .cpu && tensor.device == .cpu {
+          verified = try checksum(tensor) == checksum(try moved.cpu(path: transfer))
+          if verified == false {
+            throw TensorIOError(.invalidArgument("verification failed: \(device) holds different bytes"), path: source)
+          }
+        }
+        legs.append(
+          Leg(
+            from: previous.description, to: spec.description, bytes: tensor.byteCount, seconds: seconds(elapsed),
+            verified: verified))
+        tensor = moved
+      case .file(let path):
+        let host = try tensor.cpu(path: transfer)
+        try host.numpy().write(to: FilePath(path))
+        legs.append(
+          Leg(
+            from: previous.description, to: path, bytes: tensor.byteCount, seconds: seconds(clock.now - start),
+            verified: nil))
+        tensor = Tensor(try NPYFile.map(FilePath(path), mode: .readOnly, maxHeaderSize: options.maxHeaderSize))
+      }
+      previous = spec
+      start = clock.now
+    }
+    return legs
+  }
+
+  private func checksum(_ tensor: Tensor) throws -> UInt32 {
+    let array = try tensor.contiguous().numpy()
+    guard let bytes = array.contiguousBytes else { return 0 }
+    return CRC32.checksum(bytes)
+  }
+
+  private func seconds(_ duration: Duration) -> Double {
+    let (s, attoseconds) = duration.components
+    return Double(s) + Double(attoseconds) * 1e-18
+  }
+
+  private func report(_ legs: [Leg]) {
+    func rate(_ leg: Leg) -> Double { leg.seconds > 0 ? Double(leg.bytes) / leg.seconds / 1e9 : 0 }
+    if json {
+      let list = legs.map { leg -> JSONValue in
+        .object([
+          ("from", .string(leg.from)), ("to", .string(leg.to)), ("bytes", .integer(leg.bytes)),
+          ("seconds", .number(leg.seconds)), ("gb_per_s", .number(rate(leg))),
+          ("verified", leg.verified.map { .bool($0) } ?? .null),
+        ])
+      }
+      print(JSONValue.object([("legs", .array(list))]).rendered)
+      return
+    }
+    for leg in legs {
+      var line =
+        "\(leg.from) -> \(leg.to): \(formatBytes(leg.bytes)) in \(format(leg.seconds, 4)) s, \(format(rate(leg), 2)) GB/s"
+      if leg.verified == true { line += " (verified)" }
+      print(line)
+    }
+  }
+}
+
+extension TransferPath: ExpressibleByArgument {}
+
+/// `value` with `digits` decimals.
+func format(_ value: Double, _ digits: Int) -> String {
+  var scale = 1.0
+  for _ in 0..<digits { scale *= 10 }
+  let rounded = (value * scale).rounded() / scale
+  var text = String(rounded)
+  if let dot = text.firstIndex(of: ".") {
+    let decimals = text.distance(from: dot, to: text.endIndex) - 1
+    if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
+  }
+  return text
+}
