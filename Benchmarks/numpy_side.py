@@ -59,6 +59,17 @@ def main():
         np.save(big, np.random.default_rng(0).standard_normal(64 << 20, dtype=np.float32))
     if not os.path.exists(small):
         np.save(small, np.arange(12, dtype=np.float32).reshape(3, 4))
+    one_mib = os.path.join(DATA, "f4_1MiB.npy")
+    one_gib = os.path.join(DATA, "f4_1GiB.npy")
+    tiny = os.path.join(DATA, "f4_1KiB.npy")
+    if not os.path.exists(one_mib):
+        np.save(one_mib, np.ones(1 << 18, dtype=np.float32))
+    if not os.path.exists(tiny):
+        np.save(tiny, np.ones(256, dtype=np.float32))
+    if not os.path.exists(one_gib):
+        m = np.lib.format.open_memmap(one_gib, mode="w+", dtype=np.float32, shape=(1 << 28,))
+        m[-1] = 1.0
+        del m
     a = np.load(big)
     mib = a.nbytes / (1 << 20)
 
@@ -70,13 +81,21 @@ def main():
             ("save 256 MiB f4 unsynced (np.save to a new file)", lambda: ours("save-unsynced", big, 3, out_ours), lambda: save_new_time(a, 3)),
             ("save 256 MiB f4 synced (np.save + fsync)", lambda: ours("save", big, 3, out_ours), lambda: numpy_time(lambda: save_fsync(a, out_np), 3)),
             ("open + parse header (np.load mmap_mode='r')", lambda: ours("open", small, 5), lambda: numpy_time(lambda: np.load(small, mmap_mode="r"), 5, inner=1000)),
+        ] + [
+            ("map 1 %s mode %s (np.load mmap_mode=%r)" % (size, mode, mode),
+             (lambda p=path, m=mode: ours("map-" + m, p, 5)),
+             (lambda p=path, m=mode: numpy_time(lambda: np.load(p, mmap_mode=m), 5, inner=200)))
+            for size, path in (("MiB", one_mib), ("GiB", one_gib)) for mode in ("r", "r+", "c")
+        ] + [
+            ("copy-on-write export 1 KiB (numpy: a.copy())", lambda: ours("cow", tiny, 5), lambda: numpy_time(lambda: np.ones(256, np.float32).copy(), 5, inner=1000)),
+            ("copy-on-write export 256 MiB (numpy: a.copy())", lambda: ours("cow", big, 5), lambda: numpy_time(lambda: a.copy(), 3)),
         ]:
             rows.setdefault(name, ([], []))
             rows[name][0].append(t_ours())
             rows[name][1].append(t_np())
 
     def fmt(op, seconds):
-        if op.startswith("open"):
+        if not op.startswith("load") and not op.startswith("save"):
             return "%.1f us" % (seconds * 1e6)
         return "%.1f ms (%.2f GB/s)" % (seconds * 1e3, mib * (1 << 20) / seconds / 1e9)
 

@@ -3,6 +3,8 @@
 //   save    array.write(to: OUT) (temporary + fsync + rename), array loaded from FILE
 //   save-unsynced  the same without fsync (durability: .unsynced)
 //   open    NPYFile.info(at: FILE): open, read and parse the header, check the size
+//   map-r, map-r+, map-c   NDArray(mapping: FILE, mode:) and drop it (numpy's mmap_mode)
+//   cow     a copy-on-write export (Tensor.numpy(.copyOnWrite)) of FILE loaded in memory
 import SystemPackage
 import TensorIO
 
@@ -57,6 +59,28 @@ do {
     for _ in 0..<repeats {
       let start = clock.now
       for _ in 0..<inner { _ = try NPYFile.info(at: file) }
+      times.append(seconds(clock.now - start) / Double(inner))
+    }
+  case "map-r", "map-r+", "map-c":
+    let mode = MapMode(rawValue: String(operation.dropFirst(4))) ?? .readOnly
+    let inner = 1000
+    for _ in 0..<repeats {
+      let start = clock.now
+      for _ in 0..<inner {
+        let array = try NDArray(mapping: file, mode: mode)
+        precondition(array.storage.byteCount > 0)
+      }
+      times.append(seconds(clock.now - start) / Double(inner))
+    }
+  case "cow":
+    let tensor = Tensor(try NDArray(contentsOf: file))
+    let inner = 1000
+    for _ in 0..<repeats {
+      let start = clock.now
+      for _ in 0..<inner {
+        let export = try tensor.numpy(.copyOnWrite)
+        precondition(export.storage.isBorrowing)
+      }
       times.append(seconds(clock.now - start) / Double(inner))
     }
   default:
