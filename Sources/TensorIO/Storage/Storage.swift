@@ -178,25 +178,9 @@ public final class Storage: @unchecked Sendable {
     guard isWritable else {
       throw TensorIOError(.readOnly, path: mapping?.path)
     }
+    try checkOpen()
     // Separate from the source, if borrowing.
-    var failure: TensorIOError?
-    let base = state.withLock { state -> UnsafeMutableRawPointer in
-      if state.closed {
-        failure = TensorIOError(.closed, path: mapping?.path)
-        return state.base
-      }
-      guard case .borrowed = state.owner else { return state.base }
-      do throws(TensorIOError) {
-        let (copy, owner) = try Storage.allocate(byteCount)
-        memcpy(copy, state.base, byteCount)
-        state.base = copy
-        state.owner = owner
-      } catch {
-        failure = error
-      }
-      return state.base
-    }
-    if let failure { throw failure }
+    try separate()
     // Let snapshots of this storage take their own copies before it changes.
     let pending = state.withLock { state -> [Storage] in
       let live = state.snapshots.compactMap(\.storage)
@@ -204,7 +188,7 @@ public final class Storage: @unchecked Sendable {
       return live
     }
     for snapshot in pending { try snapshot.separate() }
-    return base
+    return mutableBase
   }
 
   /// Gives a borrowing snapshot its own copy of the bytes (no-op if it has one).
