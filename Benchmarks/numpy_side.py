@@ -77,8 +77,8 @@ def main():
     for _ in range(ROUNDS):
         for name, t_ours, t_np in [
             ("load 256 MiB f4 (np.load)", lambda: ours("load", big, 5), lambda: numpy_time(lambda: np.load(big), 5)),
-            ("save 256 MiB f4 unsynced (np.save over the same file)", lambda: ours("save-unsynced", big, 3, out_ours), lambda: numpy_time(lambda: np.save(out_np, a), 3)),
-            ("save 256 MiB f4 unsynced (np.save to a new file)", lambda: ours("save-unsynced", big, 3, out_ours), lambda: save_new_time(a, 3)),
+            ("save 256 MiB f4 unsynced (np.save over the same file)", lambda: ours("save-unsynced", big, 5, out_ours), lambda: numpy_time(lambda: np.save(out_np, a), 5)),
+            ("save 256 MiB f4 unsynced (np.save to a new file)", lambda: ours("save-unsynced", big, 5, out_ours), lambda: save_new_time(a, 5)),
             ("save 256 MiB f4 synced (np.save + fsync)", lambda: ours("save", big, 3, out_ours), lambda: numpy_time(lambda: save_fsync(a, out_np), 3)),
             ("open + parse header (np.load mmap_mode='r')", lambda: ours("open", small, 5), lambda: numpy_time(lambda: np.load(small, mmap_mode="r"), 5, inner=1000)),
         ] + [

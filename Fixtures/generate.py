@@ -20,6 +20,7 @@ import os
 import shutil
 import struct
 import warnings
+import zipfile
 
 import numpy as np
 from numpy.lib import format as npformat
@@ -346,17 +347,271 @@ def build():
     add_bad("unsupported_longdouble", hdr("{'descr': '<f16', 'fortran_order': False, 'shape': (1,)}", b"\x00" * 16), "unsupportedDType", numpy_loads=True)
     add_bad("unsupported_zero_size_S0", hdr("{'descr': '|S0', 'fortran_order': False, 'shape': (3,)}", b""), "unsupportedDType", numpy_loads=True)
 
+    build_npz()
+
     manifest = {
         "generator": "Fixtures/generate.py",
         "numpy_version": np.__version__,
         "default_max_header_size": 10000,
         "valid": valid,
         "malformed": malformed,
+        "npz_valid": npz_valid,
+        "npz_malformed": npz_malformed,
     }
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, ensure_ascii=False, sort_keys=True)
         f.write("\n")
-    print("wrote %d valid and %d malformed fixtures" % (len(valid), len(malformed)))
+    print("wrote %d valid and %d malformed .npy fixtures, %d valid and %d malformed .npz fixtures"
+          % (len(valid), len(malformed), len(npz_valid), len(npz_malformed)))
+
+
+# --- NPZ ------------------------------------------------------------------------------
+
+NPZ_VALID = os.path.join(HERE, "npz", "valid")
+NPZ_BAD = os.path.join(HERE, "npz", "malformed")
+npz_valid = []
+npz_malformed = []
+
+
+class Unseekable:
+    """A write-only stream without tell/seek: zipfile then writes data descriptors."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def write(self, b):
+        self.data += b
+        return len(b)
+
+    def read(self, n=-1):
+        raise io.UnsupportedOperation("read")
+
+    def flush(self):
+        pass
+
+    def tell(self):
+        raise io.UnsupportedOperation("tell")
+
+    def seek(self, *a):
+        raise io.UnsupportedOperation("seek")
+
+
+def describe_npz(data):
+    """What numpy and zipfile say of an npz: members, their arrays and zip facts."""
+    z = zipfile.ZipFile(io.BytesIO(data))
+    loaded = np.load(io.BytesIO(data), max_header_size=10**6)
+    members = []
+    for info in z.infolist():
+        raw = z.read(info)
+        entry = {
+            "name": info.filename,
+            "key": info.filename[:-4] if info.filename.endswith(".npy") else info.filename,
+            "compression": {0: "stored", 8: "deflate"}[info.compress_type],
+            "compressed_bytes": info.compress_size,
+            "uncompressed_bytes": info.file_size,
+            "crc32": info.CRC,
+            "data_descriptor": bool(info.flag_bits & 8),
+            "sha256_member": sha(raw),
+        }
+        if info.filename.endswith(".npy") or raw[:6] == b"\x93NUMPY":
+            a = loaded[entry["key"]] if entry["key"] in loaded.files else np.load(io.BytesIO(raw))
+            entry.update({
+                "descr": repr(npformat.dtype_to_descr(a.dtype)),
+                "shape": list(a.shape),
+                "fortran_order": bool(a.flags.f_contiguous and not a.flags.c_contiguous),
+                "count": int(a.size),
+                "data_bytes": int(a.nbytes),
+                "sha256": sha(canonical(a)),
+            })
+        members.append(entry)
+    return members
+
+
+def add_npz(name, data, how):
+    path = os.path.join(NPZ_VALID, name + ".npz")
+    with open(path, "wb") as f:
+        f.write(data)
+    npz_valid.append({"file": "npz/valid/" + name + ".npz", "written_by": how, "members": describe_npz(data)})
+
+
+def add_npz_bad(name, data, reason, numpy_loads=False, member=None):
+    path = os.path.join(NPZ_BAD, name + ".npz")
+    with open(path, "wb") as f:
+        f.write(data)
+    try:
+        with np.load(path) as z:
+            for key in z.files:
+                z[key]
+        numpy_result = "loads"
+    except Exception as e:
+        numpy_result = "%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")
+    if numpy_loads != (numpy_result == "loads"):
+        raise SystemExit("npz fixture %s: expected numpy_loads=%s, numpy said %r" % (name, numpy_loads, numpy_result))
+    entry = {"file": "npz/malformed/" + name + ".npz", "reason": reason, "numpy": numpy_result}
+    if member is not None:
+        entry["member"] = member  # refused when this member is read, not at open
+    npz_malformed.append(entry)
+
+
+def savez_bytes(compressed=False, *args, **kwds):
+    buf = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buf, *args, **kwds)
+    return buf.getvalue()
+
+
+def zip_bytes(entries, compression=zipfile.ZIP_STORED, comment=b""):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=compression) as z:
+        for name, payload in entries:
+            z.writestr(name, payload)
+        z.comment = comment
+    return buf.getvalue()
+
+
+def npy(a):
+    return saved_bytes(a)
+
+
+def build_npz():
+    for d in (NPZ_VALID, NPZ_BAD):
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+    arrays = {
+        "a": values_for(np.dtype("<f4"), (2, 3)),
+        "b": values_for(np.dtype(">i8"), (4,)),
+        "scalar": np.array(2.5),
+        "record": np.zeros(3, dtype=[("x", "<f4"), ("y", ">i2")]),
+        "fortran": np.asfortranarray(values_for(np.dtype("<u2"), (3, 4))),
+        "empty": np.zeros((0, 3), dtype="<c8"),
+    }
+    big = (np.arange(200000, dtype=np.float32) % 97).astype(np.float32)
+    add_npz("savez", savez_bytes(False, **arrays), "np.savez")
+    add_npz("savez_compressed", savez_bytes(True, big=big, **arrays), "np.savez_compressed")
+    add_npz("positional", savez_bytes(False, arrays["a"], arrays["b"]), "np.savez")
+    add_npz("empty_archive", savez_bytes(False), "np.savez")
+    for compressed in (False, True):
+        stream = Unseekable()
+        (np.savez_compressed if compressed else np.savez)(stream, a=arrays["a"], big=big[:5000])
+        add_npz("data_descriptors_" + ("deflate" if compressed else "stored"), bytes(stream.data), "np.savez to a stream")
+    add_npz("names_without_npy_and_text_member", zip_bytes([("noext", npy(arrays["a"])), ("readme.txt", b"hello\n"), ("b.npy", npy(arrays["b"]))]), "zipfile")
+    add_npz("names_with_slash_and_dots", zip_bytes([("dir/sub.name.v2.npy", npy(arrays["a"]))], zipfile.ZIP_DEFLATED), "zipfile")
+    add_npz("archive_comment", zip_bytes([("a.npy", npy(arrays["a"]))], comment=b"an archive comment, made by zipfile"), "zipfile")
+    add_npz("zip64_end_records", zip64_end_records(zip_bytes([("a.npy", npy(arrays["a"])), ("b.npy", npy(arrays["b"]))])), "crafted ZIP64 end records")
+
+    # Malformed archives.
+    good = savez_bytes(False, a=arrays["a"], b=arrays["b"])
+    good_deflate = savez_bytes(True, a=arrays["a"], zeros=np.zeros(100000, np.float32))
+    add_npz_bad("empty_file", b"", "archiveStructure")
+    add_npz_bad("not_a_zip", b"this is not a zip file at all, just text" * 3, "archiveStructure")
+    add_npz_bad("truncated_end", good[:-10], "archiveStructure")
+    add_npz_bad("truncated_middle", good[: len(good) // 2], "archiveStructure")
+    cd = good.rfind(b"PK\x01\x02")
+    add_npz_bad("central_directory_past_end", patch_eocd(good, cd_offset=len(good) + 100), "archiveStructure")
+    add_npz_bad("entry_count_lies", patch_eocd(good, entries=5), "archiveStructure", numpy_loads=True)
+    add_npz_bad("multi_disk", patch_eocd(good, disk=1), "unsupportedArchive", numpy_loads=True)
+    first_data = 30 + 5 + 20  # local header + 'a.npy' + numpy's zip64 extra
+    flipped = bytearray(good)
+    flipped[first_data + 130] ^= 0xFF
+    add_npz_bad("bad_crc", bytes(flipped), "checksumMismatch", member="a")
+    add_npz_bad("compressed_size_lies", patch_central(good, 0, compressed=len(good) * 4), "archiveStructure", numpy_loads=True)
+    add_npz_bad("local_name_differs", good.replace(b"a.npy", b"x.npy", 1), "archiveStructure")
+    add_npz_bad("npy_header_promises_more", zip_bytes([("a.npy", npy(arrays["a"])[:-8])]), "truncatedData", member="a")
+    add_npz_bad("member_not_npy", zip_bytes([("a.npy", b"not an npy file at all" * 10)]), "badMagic", member="a", numpy_loads=True)
+    add_npz_bad("duplicate_names", duplicate_names(good), "archiveStructure", numpy_loads=True)
+    add_npz_bad("path_traversal", zip_bytes([("../evil.npy", npy(arrays["a"]))]), "unsafeMemberName", numpy_loads=True)
+    add_npz_bad("absolute_path", zip_bytes([("/etc/evil.npy", npy(arrays["a"]))]), "unsafeMemberName", numpy_loads=True)
+    add_npz_bad("inner_dotdot", zip_bytes([("a/../../evil.npy", npy(arrays["a"]))]), "unsafeMemberName", numpy_loads=True)
+    add_npz_bad("method_bzip2", zip_bytes([("a.npy", npy(arrays["a"]))], zipfile.ZIP_BZIP2), "unsupportedArchive", numpy_loads=True)
+    add_npz_bad("encrypted_flag", set_flag(good, 0x1), "unsupportedArchive")
+    # A deflate stream carrying 400 KB of zeros after a 16-element array: numpy reads the
+    # array and ignores the rest; we stop at the size the npy header declares and refuse.
+    bomb = npy(np.zeros(16, np.float32)) + b"\x00" * 400000
+    add_npz_bad("inflates_past_npy_size", zip_bytes([("a.npy", bomb)], zipfile.ZIP_DEFLATED), "inflateOverrun", numpy_loads=True, member="a")
+    add_npz_bad("uncompressed_size_lies_small", patch_central(good_deflate, 1, uncompressed=1000), "archiveStructure")
+    add_npz_bad("uncompressed_size_implausible", patch_central(good_deflate, 1, uncompressed=1 << 40), "archiveStructure", numpy_loads=True)
+    corrupt = bytearray(good_deflate)
+    second = good_deflate.find(b"zeros.npy")
+    for i in range(second + 40, second + 60):
+        corrupt[i] ^= 0x55
+    add_npz_bad("corrupt_deflate_stream", bytes(corrupt), "inflateFailed", member="zeros")
+
+
+def find_eocd(data):
+    return data.rfind(b"PK\x05\x06")
+
+
+def patch_eocd(data, cd_offset=None, entries=None, disk=None):
+    b = bytearray(data)
+    e = find_eocd(data)
+    if cd_offset is not None:
+        struct.pack_into("<I", b, e + 16, cd_offset)
+    if entries is not None:
+        struct.pack_into("<HH", b, e + 8, entries, entries)
+    if disk is not None:
+        struct.pack_into("<HH", b, e + 4, disk, disk)
+    return bytes(b)
+
+
+def central_entries(data):
+    e = find_eocd(data)
+    count, size, offset = struct.unpack_from("<HII", data, e + 10)
+    out = []
+    p = offset
+    for _ in range(count):
+        nl, el, cl = struct.unpack_from("<HHH", data, p + 28)
+        out.append(p)
+        p += 46 + nl + el + cl
+    return out
+
+
+def patch_central(data, index, compressed=None, uncompressed=None):
+    b = bytearray(data)
+    p = central_entries(data)[index]
+    if compressed is not None:
+        struct.pack_into("<I", b, p + 20, compressed)
+    if uncompressed is not None:
+        if uncompressed >= 1 << 32:
+            # Say so through a ZIP64 extra: rebuild this entry's extra with the big size.
+            nl, el, cl = struct.unpack_from("<HHH", data, p + 28)
+            struct.pack_into("<I", b, p + 24, 0xFFFFFFFF)
+            extra = struct.pack("<HHQ", 1, 8, uncompressed)
+            b[p + 46 + nl: p + 46 + nl + el] = extra
+            struct.pack_into("<H", b, p + 30, len(extra))
+            e = find_eocd(bytes(b))
+            struct.pack_into("<I", b, e + 12, struct.unpack_from("<I", b, e + 12)[0] + len(extra) - el)
+        else:
+            struct.pack_into("<I", b, p + 24, uncompressed)
+    return bytes(b)
+
+
+def set_flag(data, flag):
+    b = bytearray(data)
+    for p in central_entries(data):
+        struct.pack_into("<H", b, p + 8, struct.unpack_from("<H", b, p + 8)[0] | flag)
+    struct.pack_into("<H", b, 6, struct.unpack_from("<H", b, 6)[0] | flag)
+    return bytes(b)
+
+
+def duplicate_names(data):
+    # Rename the second member ("b.npy") to "a.npy" in both headers.
+    b = bytearray(data)
+    second_local = data.find(b"PK\x03\x04", 1)
+    b[second_local + 30: second_local + 35] = b"a.npy"
+    p = central_entries(data)[1]
+    b[p + 46: p + 51] = b"a.npy"
+    return bytes(b)
+
+
+def zip64_end_records(data):
+    """The same archive with ZIP64 end records (and 0xFFFF/0xFFFFFFFF in the classic end)."""
+    e = find_eocd(data)
+    count, size, offset = struct.unpack_from("<HII", data, e + 10)
+    body = data[:e]
+    z64_offset = len(body)
+    record = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, size, offset)
+    locator = struct.pack("<IIQI", 0x07064B50, 0, z64_offset, 1)
+    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return body + record + locator + eocd
 
 
 if __name__ == "__main__":
