@@ -514,7 +514,7 @@ def build_npz():
     flipped[first_data + 130] ^= 0xFF
     add_npz_bad("bad_crc", bytes(flipped), "checksumMismatch", member="a")
     add_npz_bad("compressed_size_lies", patch_central(good, 0, compressed=len(good) * 4), "archiveStructure", numpy_loads=True)
-    add_npz_bad("local_name_differs", good.replace(b"a.npy", b"x.npy", 1), "archiveStructure")
+    add_npz_bad("local_name_differs", good.replace(b"a.npy", b"x.npy", 1), "archiveStructure", member="a")
     add_npz_bad("npy_header_promises_more", zip_bytes([("a.npy", npy(arrays["a"])[:-8])]), "truncatedData", member="a")
     add_npz_bad("member_not_npy", zip_bytes([("a.npy", b"not an npy file at all" * 10)]), "badMagic", member="a", numpy_loads=True)
     add_npz_bad("duplicate_names", duplicate_names(good), "archiveStructure", numpy_loads=True)
@@ -527,7 +527,7 @@ def build_npz():
     # array and ignores the rest; we stop at the size the npy header declares and refuse.
     bomb = npy(np.zeros(16, np.float32)) + b"\x00" * 400000
     add_npz_bad("inflates_past_npy_size", zip_bytes([("a.npy", bomb)], zipfile.ZIP_DEFLATED), "inflateOverrun", numpy_loads=True, member="a")
-    add_npz_bad("uncompressed_size_lies_small", patch_central(good_deflate, 1, uncompressed=1000), "archiveStructure")
+    add_npz_bad("uncompressed_size_lies_small", patch_central(good_deflate, 1, uncompressed=1000), "truncatedData", member="zeros")
     add_npz_bad("uncompressed_size_implausible", patch_central(good_deflate, 1, uncompressed=1 << 40), "archiveStructure", numpy_loads=True)
     corrupt = bytearray(good_deflate)
     second = good_deflate.find(b"zeros.npy")

@@ -31,6 +31,11 @@ public struct TensorIOError: Error, Sendable, Equatable, CustomStringConvertible
     return reason.description
   }
 
+  private static func hex(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+  }
+
   /// One case per distinct reason a file or an operation is refused.
   public enum Reason: Sendable, Equatable, CustomStringConvertible {
     /// The file does not start with `\x93NUMPY`.
@@ -87,6 +92,22 @@ public struct TensorIOError: Error, Sendable, Equatable, CustomStringConvertible
     case deviceCall(device: String, call: String, code: Int32, name: String)
     /// A device allocation larger than the memory left on the device.
     case outOfDeviceMemory(device: String, requested: Int, available: Int)
+    /// The ZIP container is malformed: missing or inconsistent records, sizes that lie,
+    /// duplicate names.
+    case archiveStructure(String)
+    /// A valid ZIP feature this reader does not support (other methods, encryption,
+    /// several disks).
+    case unsupportedArchive(String)
+    /// A member's bytes do not match the CRC-32 its archive records.
+    case checksumMismatch(expected: UInt32, actual: UInt32)
+    /// A member name that would escape a folder (absolute, or with a `..` component).
+    case unsafeMemberName(String)
+    /// A deflate stream goes on past the size its npy header declares.
+    case inflateOverrun(declared: Int)
+    /// A deflate stream is corrupt.
+    case inflateFailed(String)
+    /// No member of that name.
+    case memberNotFound(String)
 
     /// A short, human-readable statement of the reason.
     public var description: String {
@@ -130,6 +151,17 @@ public struct TensorIOError: Error, Sendable, Equatable, CustomStringConvertible
       case .deviceCall(let device, let call, let code, let name): return "\(device): \(call) failed: \(name) (\(code))"
       case .outOfDeviceMemory(let device, let requested, let available):
         return "\(device): out of memory: tried to allocate \(requested) bytes, \(available) free"
+      case .archiveStructure(let detail): return "malformed zip archive: \(detail)"
+      case .unsupportedArchive(let detail): return "unsupported zip archive: \(detail)"
+      case .checksumMismatch(let expected, let actual):
+        return
+          "CRC-32 mismatch: the archive records \(TensorIOError.hex(expected)), the data has \(TensorIOError.hex(actual))"
+      case .unsafeMemberName(let name):
+        return "unsafe member name '\(name)': absolute or with a '..' component"
+      case .inflateOverrun(let declared):
+        return "deflate stream continues past the \(declared) bytes its header declares (zip bomb?)"
+      case .inflateFailed(let detail): return "corrupt deflate stream: \(detail)"
+      case .memberNotFound(let name): return "no member named '\(name)'"
       }
     }
   }

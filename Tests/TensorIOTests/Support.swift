@@ -127,6 +127,13 @@ enum Support {
     case .deviceUnavailable: return "deviceUnavailable"
     case .deviceCall: return "deviceCall"
     case .outOfDeviceMemory: return "outOfDeviceMemory"
+    case .archiveStructure: return "archiveStructure"
+    case .unsupportedArchive: return "unsupportedArchive"
+    case .checksumMismatch: return "checksumMismatch"
+    case .unsafeMemberName: return "unsafeMemberName"
+    case .inflateOverrun: return "inflateOverrun"
+    case .inflateFailed: return "inflateFailed"
+    case .memberNotFound: return "memberNotFound"
     }
   }
 }
@@ -163,9 +170,45 @@ struct Manifest: Decodable {
     var path: String { Support.fixtures.appendingPathComponent(file).path }
   }
 
+  struct NPZMember: Decodable, Sendable {
+    var name: String
+    var key: String
+    var compression: String
+    var compressedBytes: Int
+    var uncompressedBytes: Int
+    var crc32: UInt32
+    var dataDescriptor: Bool
+    var sha256Member: String
+    var descr: String?
+    var shape: [Int]?
+    var fortranOrder: Bool?
+    var count: Int?
+    var dataBytes: Int?
+    var sha256: String?
+  }
+
+  struct NPZValid: Decodable, CustomTestStringConvertible, Sendable {
+    var file: String
+    var writtenBy: String
+    var members: [NPZMember]
+    var testDescription: String { file }
+    var path: String { Support.fixtures.appendingPathComponent(file).path }
+  }
+
+  struct NPZMalformed: Decodable, CustomTestStringConvertible, Sendable {
+    var file: String
+    var reason: String
+    var numpy: String
+    var member: String?
+    var testDescription: String { file }
+    var path: String { Support.fixtures.appendingPathComponent(file).path }
+  }
+
   var numpyVersion: String
   var valid: [Valid]
   var malformed: [Malformed]
+  var npzValid: [NPZValid]
+  var npzMalformed: [NPZMalformed]
 
   static let shared: Manifest = {
     let url = Support.fixtures.appendingPathComponent("manifest.json")
@@ -174,7 +217,8 @@ struct Manifest: Decodable {
       decoder.keyDecodingStrategy = .convertFromSnakeCase
       return try decoder.decode(Manifest.self, from: Data(contentsOf: url))
     } catch {
-      return Manifest(numpyVersion: "unreadable manifest: \(error)", valid: [], malformed: [])
+      return Manifest(
+        numpyVersion: "unreadable manifest: \(error)", valid: [], malformed: [], npzValid: [], npzMalformed: [])
     }
   }()
 }

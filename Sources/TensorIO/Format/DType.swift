@@ -85,6 +85,19 @@ public struct DType: Sendable, Hashable {
     }
   }
 
+  /// The natural alignment of an element in bytes: what a typed pointer to it needs
+  /// (the item size for numbers, half of it for complex, 4 for UCS-4, 1 for bytes, the
+  /// largest field's for records).
+  public var alignment: Int {
+    switch kind {
+    case .bool, .bytes, .void: return 1
+    case .int(let n), .uint(let n), .float(let n): return n
+    case .complex(let n): return n / 2
+    case .unicode: return 4
+    case .structured(let fields, _): return fields.map(\.dtype.alignment).max() ?? 1
+    }
+  }
+
   /// The same dtype with multi-byte values in `order` (fields of records included).
   public func withByteOrder(_ order: ByteOrder) -> DType {
     switch kind {

@@ -1,4 +1,5 @@
 import CZlib
+import Dispatch
 
 /// CRC-32 (the ZIP and zlib checksum) through zlib's `crc32`, which uses the CPU's
 /// carry-less multiply where available.
@@ -28,6 +29,26 @@ public struct CRC32: Sendable, Hashable {
     var crc = CRC32()
     crc.update(bytes)
     return crc.value
+  }
+
+  /// The checksum of `bytes`, computed in 16 MiB pieces on all cores and combined.
+  public static func checksumParallel(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    let piece = 16 << 20
+    let pieces = (bytes.count + piece - 1) / piece
+    if pieces <= 1 { return checksum(bytes) }
+    let results = ResultSlots<UInt32>(count: pieces)
+    nonisolated(unsafe) let source = bytes
+    DispatchQueue.concurrentPerform(iterations: pieces) { i in
+      let range = (i * piece)..<min(source.count, (i + 1) * piece)
+      results.set(i, .success(checksum(UnsafeRawBufferPointer(rebasing: source[range]))))
+    }
+    var crc: UInt32 = 0
+    for i in 0..<pieces {
+      let value = (try? results.get(i)) ?? 0
+      let length = min(bytes.count, (i + 1) * piece) - i * piece
+      crc = i == 0 ? value : combine(crc, value, lengthOfB: length)
+    }
+    return crc
   }
 
   /// The checksum of `a` followed by `b`, from their checksums and `b`'s length

@@ -1,0 +1,169 @@
+/// Reads one deflated member: inflates the `.npy` header into a small buffer, then the
+/// array data straight into the array's storage, checking the CRC-32 as it goes and
+/// stopping at the size the header declares.
+final class DeflatedMember {
+  let archive: ZipArchive
+  let entry: ZipEntry
+  let spec: String
+  private let inflater: Inflater
+  private var inputOffset: Int
+  private var inputEnd: Int
+  private var inputBuffer: [UInt8] = []
+  private var inputPosition = 0
+  /// Inflated bytes kept from the start of the member (the header, and perhaps more).
+  private var head: [UInt8] = []
+  private var crc = CRC32()
+
+  static let inputChunk = 1 << 20
+
+  init(archive: ZipArchive, entry: ZipEntry, start: Int, spec: String) throws(TensorIOError) {
+    self.archive = archive
+    self.entry = entry
+    self.spec = spec
+    self.inputOffset = start
+    self.inputEnd = start + entry.compressedSize
+    do {
+      self.inflater = try Inflater()
+    } catch {
+      throw error.naming(spec)
+    }
+  }
+
+  private func fail(_ reason: TensorIOError.Reason) -> TensorIOError { TensorIOError(reason, path: spec) }
+
+  /// Inflates into `output` until it is full or the stream ends; returns bytes written.
+  private func inflate(into output: UnsafeMutableRawBufferPointer) throws(TensorIOError) -> Int {
+    var written = 0
+    while written < output.count {
+      if inputPosition == inputBuffer.count {
+        guard inputOffset < inputEnd else { break }
+        inputBuffer = try archive.file.read(
+          at: inputOffset, count: min(DeflatedMember.inputChunk, inputEnd - inputOffset))
+        inputOffset += inputBuffer.count
+        inputPosition = 0
+        if inputBuffer.isEmpty { break }
+      }
+      var consumed = 0
+      let (n, finished): (Int, Bool) = try typedThrows {
+        try inputBuffer.withUnsafeBytes { all in
+          var input = UnsafeRawBufferPointer(rebasing: all[inputPosition...])
+          let before = input.count
+          do throws(TensorIOError) {
+            let (n, _) = try inflater.inflate(
+              into: UnsafeMutableRawBufferPointer(rebasing: output[written...]), from: &input)
+            consumed = before - input.count
+            return (n, inflater.finished)
+          } catch {
+            throw error.naming(spec)
+          }
+        }
+      }
+      inputPosition += consumed
+      crc.update(UnsafeRawBufferPointer(rebasing: output[written..<(written + n)]))
+      written += n
+      if finished { break }
+      if n == 0 && consumed == 0 && inputPosition < inputBuffer.count { break }
+    }
+    return written
+  }
+
+  /// Inflates until `head` holds at least `count` bytes (or the stream ends).
+  private func fillHead(to count: Int) throws(TensorIOError) {
+    guard head.count < count else { return }
+    let old = head.count
+    head += [UInt8](repeating: 0, count: count - old)
+    let n = try typedThrows {
+      try head.withUnsafeMutableBytes { all in
+        try self.inflate(into: UnsafeMutableRawBufferPointer(rebasing: all[old...]))
+      }
+    }
+    head.removeLast(count - old - n)
+  }
+
+  /// The member's `.npy` header, checked against the member's uncompressed size.
+  func readHeader(maxHeaderSize: Int) throws(TensorIOError) -> NPYHeader {
+    do throws(TensorIOError) {
+      try fillHead(to: min(entry.uncompressedSize, 12))
+      let preamble = try typedThrows { try head.withUnsafeBytes { try NPYHeader.preamble($0) } }
+      let available = entry.uncompressedSize - preamble.headerStart
+      guard preamble.headerLength <= available else {
+        throw TensorIOError(.truncatedHeader(declared: preamble.headerLength, available: max(0, available)))
+      }
+      let bytesPerChar = preamble.version == .v3 ? 4 : 1
+      if maxHeaderSize < Int.max / 4, preamble.headerLength > maxHeaderSize * bytesPerChar {
+        throw TensorIOError(.headerTooLarge(length: preamble.headerLength, limit: maxHeaderSize))
+      }
+      let end = preamble.headerStart + preamble.headerLength
+      try fillHead(to: end)
+      guard head.count >= end else {
+        throw TensorIOError(
+          .truncatedHeader(declared: preamble.headerLength, available: head.count - preamble.headerStart))
+      }
+      let header = try typedThrows {
+        try head[preamble.headerStart..<end].withUnsafeBytes {
+          try NPYHeader.parse(preamble: preamble, text: $0, maxHeaderSize: maxHeaderSize)
+        }
+      }
+      guard header.dataBytes <= entry.uncompressedSize - header.dataOffset else {
+        throw TensorIOError(
+          .truncatedData(expected: header.dataBytes, available: entry.uncompressedSize - header.dataOffset))
+      }
+      return header
+    } catch {
+      throw error.naming(spec)
+    }
+  }
+
+  /// The array, inflated straight into its storage.
+  func load(maxHeaderSize: Int) throws(TensorIOError) -> NDArray {
+    let header = try readHeader(maxHeaderSize: maxHeaderSize)
+    let storage = try Storage(zeroedByteCount: header.dataBytes)
+    let base = storage.mutableBase
+    // Bytes already inflated past the header go first.
+    let surplus = min(head.count - header.dataOffset, header.dataBytes)
+    if surplus > 0 {
+      head.withUnsafeBytes { all in
+        let from = UnsafeRawBufferPointer(rebasing: all[header.dataOffset..<(header.dataOffset + surplus)])
+        UnsafeMutableRawBufferPointer(start: base, count: surplus).copyMemory(from: from)
+      }
+    }
+    var filled = surplus
+    let window = 4 << 20
+    while filled < header.dataBytes {
+      let count = min(window, header.dataBytes - filled)
+      let n = try inflate(into: UnsafeMutableRawBufferPointer(start: base + filled, count: count))
+      if n == 0 { break }
+      filled += n
+    }
+    guard filled == header.dataBytes else {
+      throw fail(.truncatedData(expected: header.dataBytes, available: filled))
+    }
+    try finish(declared: header.dataOffset + header.dataBytes)
+    return NDArray(unchecked: storage, layout: header.layout)
+  }
+
+  /// All the member's bytes (not an array).
+  func readAll() throws(TensorIOError) -> [UInt8] {
+    try fillHead(to: entry.uncompressedSize)
+    try finish(declared: entry.uncompressedSize)
+    return head
+  }
+
+  /// After `declared` bytes: the stream must end there, with the size and CRC-32 the
+  /// archive records.
+  private func finish(declared: Int) throws(TensorIOError) {
+    if !inflater.finished {
+      var extra: UInt8 = 0
+      let n = try withUnsafeMutableBytes(of: &extra) { (raw) throws(TensorIOError) -> Int in try inflate(into: raw) }
+      if n > 0 { throw fail(.inflateOverrun(declared: declared)) }
+      if !inflater.finished { throw fail(.inflateFailed("the stream ends before its last block")) }
+    }
+    guard inflater.totalOut == entry.uncompressedSize else {
+      throw fail(
+        .archiveStructure("inflated \(inflater.totalOut) bytes, the archive records \(entry.uncompressedSize)"))
+    }
+    guard crc.value == entry.crc32 else {
+      throw fail(.checksumMismatch(expected: entry.crc32, actual: crc.value))
+    }
+  }
+}

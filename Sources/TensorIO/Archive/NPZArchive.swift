@@ -1,0 +1,194 @@
+import SystemPackage
+
+/// An `.npz` archive (a ZIP of `.npy` members) opened for reading.
+///
+/// Opening reads only the central directory and checks it (ZIP64 records, sizes
+/// against the file, unsupported methods, encryption, duplicate or unsafe names).
+/// Members are read lazily, by name with or without `.npy` (`npz["a"]` and
+/// `npz["a.npy"]`); every read verifies the CRC-32. Stored members whose data is aligned
+/// for their element type can be memory-mapped in place (`map`); numpy ignores
+/// `mmap_mode` for npz and always reads.
+public final class NPZArchive: @unchecked Sendable {
+  /// How a member's bytes are stored.
+  public enum Compression: String, Sendable, Hashable {
+    /// Method 0: the bytes as they are.
+    case stored
+    /// Method 8: raw deflate.
+    case deflate
+  }
+
+  /// One member of the archive.
+  public struct Member: Sendable, Hashable {
+    /// The name in the archive (`a.npy`).
+    public var name: String
+    /// The name with one trailing `.npy` removed (`a`), as numpy's `NpzFile` keys it.
+    public var key: String
+    /// How the bytes are stored.
+    public var compression: Compression
+    /// Bytes in the archive.
+    public var compressedBytes: Int
+    /// Bytes once inflated.
+    public var uncompressedBytes: Int
+    /// The CRC-32 the archive records for the uncompressed bytes.
+    public var crc32: UInt32
+  }
+
+  /// A member's `.npy` header and where its array data sits.
+  public struct MemberInfo: Sendable, Hashable {
+    /// The member.
+    public var member: Member
+    /// Its `.npy` header.
+    public var header: NPYHeader
+    /// The absolute file offset of the array data, for stored members.
+    public var dataOffset: Int?
+    /// Whether `map` maps the member in place: stored, with data aligned for its dtype.
+    public var isMappable: Bool
+  }
+
+  /// The archive's path.
+  public let path: String
+  /// The members, in archive order.
+  public let members: [Member]
+  private let archive: ZipArchive
+  private let entries: [String: ZipEntry]
+  private let maxHeaderSize: Int
+
+  /// Opens the archive at `path`, reading and checking its central directory.
+  public init(path: FilePath, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize) throws(TensorIOError) {
+    archive = try ZipArchive(path: path)
+    self.path = path.string
+    self.maxHeaderSize = maxHeaderSize
+    var members: [Member] = []
+    var entries: [String: ZipEntry] = [:]
+    for entry in archive.entries {
+      let key = entry.name.hasSuffix(".npy") ? String(entry.name.dropLast(4)) : entry.name
+      members.append(
+        Member(
+          name: entry.name, key: key, compression: entry.method == Zip.methodStored ? .stored : .deflate,
+          compressedBytes: entry.compressedSize, uncompressedBytes: entry.uncompressedSize, crc32: entry.crc32))
+      entries[key] = entry
+    }
+    self.members = members
+    self.entries = entries
+  }
+
+  /// The spec errors name a member by: `archive.npz:key`.
+  private func spec(_ key: String) -> String { "\(path):\(key)" }
+
+  private func entry(_ name: String) throws(TensorIOError) -> (String, ZipEntry) {
+    let key = name.hasSuffix(".npy") && entries[name] == nil ? String(name.dropLast(4)) : name
+    guard let entry = entries[key] else { throw TensorIOError(.memberNotFound(name), path: path) }
+    return (key, entry)
+  }
+
+  /// The member called `name` (with or without `.npy`).
+  public func member(_ name: String) throws(TensorIOError) -> Member {
+    let (key, _) = try entry(name)
+    guard let member = members.first(where: { $0.key == key }) else {
+      throw TensorIOError(.memberNotFound(name), path: path)
+    }
+    return member
+  }
+
+  /// The `.npy` header of member `name`, checked against the member's size, without
+  /// reading its data (deflated members inflate only as far as the header).
+  public func info(_ name: String) throws(TensorIOError) -> MemberInfo {
+    let (key, entry) = try entry(name)
+    let member = try self.member(key)
+    let start = try archive.dataOffset(of: entry, spec: spec(key))
+    if entry.method == Zip.methodStored {
+      let header = try archive.file.readHeader(
+        at: start, length: entry.uncompressedSize, maxHeaderSize: maxHeaderSize, name: spec(key))
+      let offset = start + header.dataOffset
+      return MemberInfo(
+        member: member, header: header, dataOffset: offset, isMappable: offset % header.dtype.alignment == 0)
+    }
+    let reader = try DeflatedMember(archive: archive, entry: entry, start: start, spec: spec(key))
+    let header = try reader.readHeader(maxHeaderSize: maxHeaderSize)
+    return MemberInfo(member: member, header: header, dataOffset: nil, isMappable: false)
+  }
+
+  /// Member `name` loaded into memory (numpy's `npz[name]`), CRC-32 verified.
+  public func load(_ name: String) throws(TensorIOError) -> NDArray {
+    let (key, entry) = try entry(name)
+    let start = try archive.dataOffset(of: entry, spec: spec(key))
+    if entry.method == Zip.methodStored {
+      return try loadStored(entry, start: start, spec: spec(key))
+    }
+    let reader = try DeflatedMember(archive: archive, entry: entry, start: start, spec: spec(key))
+    return try reader.load(maxHeaderSize: maxHeaderSize)
+  }
+
+  /// Member `name` loaded into memory (see `load`).
+  public subscript(name: String) -> NDArray {
+    get throws(TensorIOError) { try load(name) }
+  }
+
+  /// Member `name` memory-mapped in place when it is stored with aligned data
+  /// (`isMappable`), else loaded. Mapping reads no data, so it does not verify the CRC
+  /// (`verify()` does). `.readWrite` is refused: a write would invalidate the CRC-32
+  /// the archive records for the member.
+  public func map(_ name: String, mode: MapMode = .readOnly) throws(TensorIOError) -> NDArray {
+    let (key, _) = try entry(name)
+    guard mode != .readWrite else {
+      throw TensorIOError(
+        .invalidArgument(
+          "npz members cannot be mapped read-write (r+): writes would invalidate the archive's CRC-32; "
+            + "map copy-on-write (c) or extract the member"), path: spec(key))
+    }
+    let info = try info(key)
+    guard info.isMappable, let offset = info.dataOffset else { return try load(key) }
+    let storage = try Storage(
+      mapping: archive.file.descriptor, path: spec(key), mode: mode, dataOffset: offset,
+      byteCount: info.header.dataBytes)
+    return NDArray(unchecked: storage, layout: info.header.layout)
+  }
+
+  /// The raw bytes of member `name` (for members that are not `.npy`), CRC-32 verified.
+  public func bytes(_ name: String) throws(TensorIOError) -> [UInt8] {
+    let (key, entry) = try entry(name)
+    let start = try archive.dataOffset(of: entry, spec: spec(key))
+    if entry.method == Zip.methodStored {
+      let bytes = try archive.file.read(at: start, count: entry.compressedSize)
+      let crc = bytes.withUnsafeBytes { CRC32.checksum($0) }
+      guard crc == entry.crc32 else {
+        throw TensorIOError(.checksumMismatch(expected: entry.crc32, actual: crc), path: spec(key))
+      }
+      return bytes
+    }
+    let reader = try DeflatedMember(archive: archive, entry: entry, start: start, spec: spec(key))
+    return try reader.readAll()
+  }
+
+  /// Reads every member and checks its CRC-32 (and, for `.npy` members, its header).
+  public func verify() throws(TensorIOError) {
+    for member in members {
+      if member.name.hasSuffix(".npy") {
+        _ = try load(member.key)
+      } else {
+        _ = try bytes(member.key)
+      }
+    }
+  }
+
+  private func loadStored(_ entry: ZipEntry, start: Int, spec: String) throws(TensorIOError) -> NDArray {
+    let file = archive.file
+    let header = try file.readHeader(
+      at: start, length: entry.uncompressedSize, maxHeaderSize: maxHeaderSize, name: spec)
+    let storage = try Storage(zeroedByteCount: header.dataBytes)
+    let buffer = UnsafeMutableRawBufferPointer(start: storage.mutableBase, count: header.dataBytes)
+    try file.readParallel(at: start + header.dataOffset, into: buffer)
+    // CRC-32 of the whole member: header bytes, data, and any bytes after the data.
+    var crc = try file.read(at: start, count: header.dataOffset).withUnsafeBytes { CRC32.checksum($0) }
+    crc = CRC32.combine(crc, CRC32.checksumParallel(UnsafeRawBufferPointer(buffer)), lengthOfB: buffer.count)
+    let trailing = entry.uncompressedSize - header.dataOffset - header.dataBytes
+    if trailing > 0 {
+      let tail = try file.read(at: start + header.dataOffset + header.dataBytes, count: trailing)
+      crc = CRC32.combine(crc, tail.withUnsafeBytes { CRC32.checksum($0) }, lengthOfB: trailing)
+    }
+    guard crc == entry.crc32 else {
+      throw TensorIOError(.checksumMismatch(expected: entry.crc32, actual: crc), path: spec)
+    }
+    return NDArray(unchecked: storage, layout: header.layout)
+  }
+}

@@ -1,0 +1,138 @@
+import Dispatch
+import SystemPackage
+
+/// An open, read-only regular file with errors that name it; closed when released.
+final class OpenFile {
+  let descriptor: FileDescriptor
+  let path: String
+  let size: Int
+
+  init(path: FilePath, writable: Bool = false) throws(TensorIOError) {
+    self.path = path.string
+    do {
+      descriptor = try FileDescriptor.open(path, writable ? .readWrite : .readOnly, options: [.closeOnExec])
+    } catch let error as Errno {
+      throw TensorIOError(.system(operation: "open", errno: error), path: path.string)
+    } catch {
+      throw TensorIOError(.system(operation: "open", errno: .ioError), path: path.string)
+    }
+    do {
+      let (size, isRegular) = try descriptor.sizeAndKind()
+      guard isRegular else {
+        _ = try? descriptor.close()
+        throw TensorIOError(.invalidArgument("not a regular file"), path: path.string)
+      }
+      self.size = size
+    } catch let error as TensorIOError {
+      throw error
+    } catch {
+      _ = try? descriptor.close()
+      throw TensorIOError(.system(operation: "fstat", errno: error as? Errno ?? .ioError), path: path.string)
+    }
+  }
+
+  deinit {
+    _ = try? descriptor.close()
+  }
+
+  func fail(_ reason: TensorIOError.Reason) -> TensorIOError { TensorIOError(reason, path: path) }
+
+  /// Reads up to `count` bytes at `offset` into a new array.
+  func read(at offset: Int, count: Int) throws(TensorIOError) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: max(0, min(count, size - offset)))
+    let n = try typedThrows {
+      try bytes.withUnsafeMutableBytes { buffer in
+        do throws(Errno) {
+          return try descriptor.readFully(at: offset, into: buffer)
+        } catch {
+          throw fail(.system(operation: "read", errno: error))
+        }
+      }
+    }
+    bytes.removeLast(bytes.count - n)
+    return bytes
+  }
+
+  /// The header of the `.npy` file, checked against the file's size.
+  func readInfo(maxHeaderSize: Int) throws(TensorIOError) -> NPYFile.Info {
+    NPYFile.Info(header: try readHeader(at: 0, length: size, maxHeaderSize: maxHeaderSize), fileSize: size)
+  }
+
+  /// The header of `.npy` bytes stored at `base ..< base + length` (a whole file, or a
+  /// stored npz member), checked against that length; errors name `name` (default:
+  /// the file).
+  func readHeader(at base: Int, length: Int, maxHeaderSize: Int, name: String? = nil) throws(TensorIOError)
+    -> NPYHeader
+  {
+    do throws(TensorIOError) {
+      let head = try read(at: base, count: min(4096, length))
+      let preamble = try typedThrows { try head.withUnsafeBytes { try NPYHeader.preamble($0) } }
+      let available = length - preamble.headerStart
+      guard preamble.headerLength <= available else {
+        throw TensorIOError(.truncatedHeader(declared: preamble.headerLength, available: max(0, available)))
+      }
+      // Refuse over-long headers before reading them: latin-1 is a byte a character,
+      // UTF-8 at least a byte a character.
+      let bytesPerChar = preamble.version == .v3 ? 4 : 1
+      if maxHeaderSize < Int.max / 4, preamble.headerLength > maxHeaderSize * bytesPerChar {
+        throw TensorIOError(.headerTooLarge(length: preamble.headerLength, limit: maxHeaderSize))
+      }
+      let end = preamble.headerStart + preamble.headerLength
+      let text =
+        end <= head.count
+        ? Array(head[preamble.headerStart..<end])
+        : try read(at: base + preamble.headerStart, count: preamble.headerLength)
+      guard text.count == preamble.headerLength else {
+        throw TensorIOError(.truncatedHeader(declared: preamble.headerLength, available: text.count))
+      }
+      let header = try typedThrows {
+        try text.withUnsafeBytes { try NPYHeader.parse(preamble: preamble, text: $0, maxHeaderSize: maxHeaderSize) }
+      }
+      let dataAvailable = length - header.dataOffset
+      guard header.dataBytes <= dataAvailable else {
+        throw TensorIOError(.truncatedData(expected: header.dataBytes, available: dataAvailable))
+      }
+      return header
+    } catch {
+      throw error.naming(name ?? path)
+    }
+  }
+
+  /// Fills `buffer` from `offset`, split over threads for large reads.
+  func readParallel(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(TensorIOError) {
+    let chunk = 16 << 20
+    let pieces = (buffer.count + chunk - 1) / chunk
+    if pieces <= 1 {
+      try readExactly(at: offset, into: buffer)
+      return
+    }
+    let failure = FirstError()
+    let fd = descriptor
+    // Each iteration writes a disjoint slice of the buffer.
+    nonisolated(unsafe) let buffer = buffer
+    let path = self.path
+    DispatchQueue.concurrentPerform(iterations: pieces) { i in
+      let start = i * chunk
+      let part = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<min(buffer.count, start + chunk)])
+      do throws(Errno) {
+        let n = try fd.readFully(at: offset + start, into: part)
+        if n != part.count {
+          failure.record(TensorIOError(.truncatedData(expected: buffer.count, available: start + n), path: path))
+        }
+      } catch {
+        failure.record(TensorIOError(.system(operation: "read", errno: error), path: path))
+      }
+    }
+    if let error = failure.error { throw error }
+  }
+
+  func readExactly(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(TensorIOError) {
+    let n: Int
+    do {
+      n = try descriptor.readFully(at: offset, into: buffer)
+    } catch {
+      throw fail(.system(operation: "read", errno: error))
+    }
+    if n != buffer.count { throw fail(.truncatedData(expected: buffer.count, available: n)) }
+  }
+}
