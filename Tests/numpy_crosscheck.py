@@ -2,6 +2,7 @@
 
   python3 Tests/numpy_crosscheck.py read DIR    check the .npy files TensorIO wrote in DIR
   python3 Tests/numpy_crosscheck.py write DIR   write .npy files for TensorIO to read
+  python3 Tests/numpy_crosscheck.py npz-read DIR check the .npz archives TensorIO wrote
 
 Each .npy file NAME.npy comes with NAME.bin, its canonical bytes (C order,
 little-endian), and a line in DIR/list.txt: NAME DESCR SHAPE FORTRAN.
@@ -88,5 +89,31 @@ def write(directory):
     print("wrote %d" % len(entries))
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and sys.argv[1] in ("read", "write"):
     {"read": check, "write": write}[sys.argv[1]](sys.argv[2])
+
+
+def check_npz(directory):
+    """Each line of DIR/npz.txt: ARCHIVE KEY DESCR SHAPE FORTRAN; KEY's canonical bytes in ARCHIVE.KEY.bin."""
+    count = 0
+    for line in open(directory + "/npz.txt"):
+        archive, key, descr, shape, fortran = line.rstrip("\n").split("\t")
+        count += 1
+        with np.load("%s/%s" % (directory, archive)) as z:
+            a = z[key]
+        issues = []
+        if repr(np.lib.format.dtype_to_descr(a.dtype)) != descr:
+            issues.append("descr %r" % (np.lib.format.dtype_to_descr(a.dtype),))
+        if a.shape != tuple(int(d) for d in shape.split(",") if d):
+            issues.append("shape %r" % (a.shape,))
+        if bool(a.flags.f_contiguous and not a.flags.c_contiguous) != (fortran == "F"):
+            issues.append("memory order")
+        if canonical(a) != open("%s/%s.%s.bin" % (directory, archive, key.replace("/", "_")), "rb").read():
+            issues.append("values differ")
+        if issues:
+            print("FAIL %s:%s: %s" % (archive, key, ", ".join(issues)))
+    print("checked %d" % count)
+
+
+if __name__ == "__main__" and sys.argv[1] == "npz-read":
+    check_npz(sys.argv[2])

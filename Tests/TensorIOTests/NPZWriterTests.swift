@@ -1,0 +1,120 @@
+import Foundation
+import SystemPackage
+import Testing
+
+@testable import TensorIO
+
+@Suite("npz writer")
+struct NPZWriterTests {
+  /// A few arrays of different dtypes and layouts.
+  static func sampleArrays() throws -> [(name: String, array: NDArray)] {
+    var rng = NumpyCrossCheckTests.SeededGenerator(state: 99)
+    func random(_ dtype: DType, _ shape: [Int], order: MemoryOrder = .c) throws -> NDArray {
+      let a = try NDArray(zeros: shape, dtype: dtype, order: order)
+      let p = a.storage.mutableBase
+      for i in 0..<a.byteCount {
+        let byte = UInt8(truncatingIfNeeded: rng.next())
+        p.storeBytes(of: dtype.kind == .bool ? byte & 1 : byte, toByteOffset: i, as: UInt8.self)
+      }
+      return a
+    }
+    return [
+      ("a", try random(.float32, [3, 4])),
+      ("big_endian", try random(DType(.int(bytes: 8), byteOrder: .big), [5])),
+      ("fortran", try random(.float64, [3, 5], order: .fortran)),
+      ("scalar", try random(.complex64, [])),
+      ("empty", try random(.int16, [0, 4])),
+      ("flags", try random(.bool, [7])),
+      ("dir/sub.name", try random(.uint16, [2, 2])),
+      ("ünïcode", try random(.float16, [3])),
+      ("large", try random(.float32, [700_000])),  // several deflate chunks
+      ("strided", try random(.int32, [4, 6]).slice(axis: 1, 0..<6, step: 2)),
+    ]
+  }
+
+  @Test("round trip through our reader, stored and deflated, with and without ZIP64 records", arguments: [false, true])
+  func roundTrip(zip64: Bool) throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let arrays = try Self.sampleArrays()
+    for compression in [NPZArchive.WriteCompression.stored, .deflate(level: -1), .deflate(level: 1)] {
+      let path = FilePath(dir.appendingPathComponent("x.npz").path)
+      try NPZArchive.write(arrays, to: path, compression: compression, durability: .unsynced, forceZip64: zip64)
+      let npz = try NPZArchive(path: path)
+      #expect(npz.members.map(\.key) == arrays.map(\.name))
+      for (name, array) in arrays {
+        let back = try npz.load(name)
+        #expect(back.shape == array.shape && back.dtype == array.dtype, "\(name)")
+        #expect(try Support.canonicalBytes(back) == Support.canonicalBytes(array), "\(name)")
+        let info = try npz.info(name)
+        if compression == .stored {
+          #expect(info.dataOffset.map { $0 % 64 == 0 } == true, "\(name) data not 64-byte aligned")
+          #expect(info.isMappable)
+          let mapped = try npz.map(name)
+          #expect(mapped.storage.mapping != nil)
+          #expect(try Support.canonicalBytes(mapped) == Support.canonicalBytes(array))
+        } else {
+          #expect(!info.isMappable)
+        }
+      }
+      try npz.verify()
+    }
+  }
+
+  @Test("the empty archive is numpy's 22 bytes")
+  func emptyArchive() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("e.npz").path
+    try NPZArchive.write([], to: FilePath(path))
+    let ours = try Data(contentsOf: URL(fileURLWithPath: path))
+    let numpys = try Data(contentsOf: Support.fixtures.appendingPathComponent("npz/valid/empty_archive.npz"))
+    #expect(ours == numpys)
+    #expect(try NPZArchive(path: FilePath(path)).members.isEmpty)
+  }
+
+  @Test("bad names are refused and nothing is written")
+  func badNames() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let a = try NDArray([1] as [Float], shape: [1])
+    let path = FilePath(dir.appendingPathComponent("n.npz").path)
+    for names in [["../x"], ["/abs"], ["a", "a"], [""]] {
+      #expect(throws: TensorIOError.self) { try NPZArchive.write(names.map { ($0, a) }, to: path) }
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+  }
+
+  @Test(
+    "numpy reads every archive we write", .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"),
+    arguments: [false, true])
+  func numpyReads(zip64: Bool) throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let arrays = try Self.sampleArrays()
+    var list = ""
+    var expected = 0
+    for (index, compression) in [NPZArchive.WriteCompression.stored, .deflate(level: -1), .deflate(level: 9)]
+      .enumerated()
+    {
+      let archive = "a\(index).npz"
+      try NPZArchive.write(
+        arrays, to: FilePath(dir.appendingPathComponent(archive).path), compression: compression,
+        durability: .unsynced, forceZip64: zip64)
+      for (name, array) in arrays {
+        let bin = dir.appendingPathComponent("\(archive).\(name.replacingOccurrences(of: "/", with: "_")).bin")
+        try Data(try Support.canonicalBytes(array)).write(to: bin)
+        let fortran = array.isFortranContiguous && !array.isCContiguous
+        list +=
+          "\(archive)\t\(name)\t\(array.dtype)\t\(array.shape.map(String.init).joined(separator: ","))\t\(fortran ? "F" : "C")\n"
+        expected += 1
+      }
+    }
+    try list.write(to: dir.appendingPathComponent("npz.txt"), atomically: true, encoding: .utf8)
+    let result = try Support.run(["python3", NumpyCrossCheckTests.script, "npz-read", dir.path])
+    #expect(result.status == 0, "\(result.stderr)")
+    let lines = result.stdout.split(separator: "\n").map(String.init)
+    #expect(lines.last == "checked \(expected)")
+    #expect(lines.dropLast().isEmpty, "\(lines.dropLast().joined(separator: "\n"))")
+  }
+}
