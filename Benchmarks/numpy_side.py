@@ -1,6 +1,9 @@
 """Benchmarks/run's driver: times TensorIO (through the tensorio-bench binary) and NumPy on
 the same files, alternating rounds so that both see the same machine state, and prints
-operation | tensortool | NumPy | ratio (ratio > 1: tensortool is faster)."""
+operation | tensortool | NumPy | ratio (ratio > 1: tensortool is faster).
+
+Writes start from a clean page cache (sync before each timed write, both sides), and the
+run starts by touching a few GiB of memory (see warm_memory)."""
 import os
 import statistics
 import subprocess
@@ -17,9 +20,11 @@ def ours(op, path, repeats, out=None):
     return float(subprocess.check_output(args).decode().strip().splitlines()[-1])
 
 
-def numpy_time(fn, repeats, inner=1):
+def numpy_time(fn, repeats, inner=1, clean=False):
     samples = []
     for _ in range(repeats):
+        if clean:
+            os.sync()  # start from no dirty pages, as the tensortool side does
         t = time.perf_counter()
         for _ in range(inner):
             fn()
@@ -43,6 +48,7 @@ def save_new_time(a, repeats):
     for _ in range(repeats):
         _counter[0] += 1
         path = os.path.join(DATA, "out_numpy_%d.npy" % _counter[0])
+        os.sync()
         t = time.perf_counter()
         np.save(path, a)
         samples.append(time.perf_counter() - t)
@@ -50,7 +56,17 @@ def save_new_time(a, repeats):
     return statistics.median(samples)
 
 
+def warm_memory(gib=6):
+    """Touches (allocates, writes, frees) a few GiB first. On a virtual machine, memory the
+    guest has never touched is backed lazily by the host, and the first write to each page
+    costs a host fault: whichever side happened to get fresh pages would look slow. After
+    this, both sides allocate from memory that is already backed."""
+    block = np.ones(gib << 30, dtype=np.uint8)
+    del block
+
+
 def main():
+    warm_memory()
     big = os.path.join(DATA, "f4_256MiB.npy")
     small = os.path.join(DATA, "f4_small.npy")
     out_ours = os.path.join(DATA, "out_tensortool.npy")
@@ -72,14 +88,34 @@ def main():
         del m
     a = np.load(big)
     mib = a.nbytes / (1 << 20)
+    # NPZ data: 64 MiB of float32 that compresses like real weights do (some redundancy).
+    mid = os.path.join(DATA, "f4_64MiB_rounded.npy")
+    if not os.path.exists(mid):
+        np.save(mid, np.round(np.random.default_rng(1).standard_normal(16 << 20) * 64).astype(np.float32) / 64)
+    m = np.load(mid)
+    npz_ours = os.path.join(DATA, "out_tensortool.npz")
+    npz_np = os.path.join(DATA, "out_numpy.npz")
+    npz_stored = os.path.join(DATA, "stored_256MiB.npz")
+    npz_deflated = os.path.join(DATA, "deflated_64MiB.npz")
+    npz_small = os.path.join(DATA, "stored_1MiB.npz")
+    if not os.path.exists(npz_stored):
+        subprocess.check_call([BENCH, "savez", big, "1", npz_stored], stdout=subprocess.DEVNULL)
+    if not os.path.exists(npz_small):
+        subprocess.check_call([BENCH, "savez", one_mib, "1", npz_small], stdout=subprocess.DEVNULL)
+    if not os.path.exists(npz_deflated):
+        np.savez_compressed(npz_deflated, a=m)
+
+    def npz_load_numpy(path):
+        with np.load(path) as z:
+            return z["a"]
 
     rows = {}
     for _ in range(ROUNDS):
         for name, t_ours, t_np in [
             ("load 256 MiB f4 (np.load)", lambda: ours("load", big, 5), lambda: numpy_time(lambda: np.load(big), 5)),
-            ("save 256 MiB f4 unsynced (np.save over the same file)", lambda: ours("save-unsynced", big, 5, out_ours), lambda: numpy_time(lambda: np.save(out_np, a), 5)),
+            ("save 256 MiB f4 unsynced (np.save over the same file)", lambda: ours("save-unsynced", big, 5, out_ours), lambda: numpy_time(lambda: np.save(out_np, a), 5, clean=True)),
             ("save 256 MiB f4 unsynced (np.save to a new file)", lambda: ours("save-unsynced", big, 5, out_ours), lambda: save_new_time(a, 5)),
-            ("save 256 MiB f4 synced (np.save + fsync)", lambda: ours("save", big, 3, out_ours), lambda: numpy_time(lambda: save_fsync(a, out_np), 3)),
+            ("save 256 MiB f4 synced (np.save + fsync)", lambda: ours("save", big, 3, out_ours), lambda: numpy_time(lambda: save_fsync(a, out_np), 3, clean=True)),
             ("open + parse header (np.load mmap_mode='r')", lambda: ours("open", small, 5), lambda: numpy_time(lambda: np.load(small, mmap_mode="r"), 5, inner=1000)),
         ] + [
             ("map 1 %s mode %s (np.load mmap_mode=%r)" % (size, mode, mode),
@@ -87,6 +123,12 @@ def main():
              (lambda p=path, m=mode: numpy_time(lambda: np.load(p, mmap_mode=m), 5, inner=200)))
             for size, path in (("MiB", one_mib), ("GiB", one_gib)) for mode in ("r", "r+", "c")
         ] + [
+            ("savez 256 MiB stored, unsynced (np.savez)", lambda: ours("savez", big, 3, npz_ours), lambda: numpy_time(lambda: np.savez(npz_np, a=a), 3, clean=True)),
+            ("savez_compressed 64 MiB, level 6 (np.savez_compressed)", lambda: ours("savez-compressed", mid, 1, npz_ours), lambda: numpy_time(lambda: np.savez_compressed(npz_np, a=m), 1, clean=True)),
+            ("npz load deflated 64 MiB member (np.load(...)['a'])", lambda: ours("npz-load", npz_deflated, 3), lambda: numpy_time(lambda: npz_load_numpy(npz_deflated), 3)),
+            ("npz load stored 256 MiB member (np.load(...)['a'])", lambda: ours("npz-load", npz_stored, 3), lambda: numpy_time(lambda: npz_load_numpy(npz_stored), 3)),
+            ("npz map stored 1 MiB member (np.load(...)['a'])", lambda: ours("npz-map", npz_small, 5), lambda: numpy_time(lambda: npz_load_numpy(npz_small), 5, inner=50)),
+            ("npz map stored 256 MiB member (np.load(...)['a'])", lambda: ours("npz-map", npz_stored, 5), lambda: numpy_time(lambda: npz_load_numpy(npz_stored), 3)),
             ("copy-on-write export 1 KiB (numpy: a.copy())", lambda: ours("cow", tiny, 5), lambda: numpy_time(lambda: np.ones(256, np.float32).copy(), 5, inner=1000)),
             ("copy-on-write export 256 MiB (numpy: a.copy())", lambda: ours("cow", big, 5), lambda: numpy_time(lambda: a.copy(), 3)),
         ]:
@@ -95,7 +137,7 @@ def main():
             rows[name][1].append(t_np())
 
     def fmt(op, seconds):
-        if not op.startswith("load") and not op.startswith("save"):
+        if "map" in op or "open" in op or "export" in op:
             return "%.1f us" % (seconds * 1e6)
         return "%.1f ms (%.2f GB/s)" % (seconds * 1e3, mib * (1 << 20) / seconds / 1e9)
 
@@ -105,7 +147,13 @@ def main():
     for op, (t_o, t_n) in rows.items():
         o, n = statistics.median(t_o), statistics.median(t_n)
         print("| %s | %s | %s | %.2fx |" % (op, fmt(op, o), fmt(op, n), n / o))
-    for p in (out_ours, out_np):
+    sizes = []
+    subprocess.check_call([BENCH, "savez-compressed", mid, "1", npz_ours], stdout=subprocess.DEVNULL)
+    np.savez_compressed(npz_np, a=m)
+    print()
+    print("savez_compressed size: tensortool %d bytes, NumPy %d bytes (%+.3f%%)" % (
+        os.path.getsize(npz_ours), os.path.getsize(npz_np), 100.0 * (os.path.getsize(npz_ours) / os.path.getsize(npz_np) - 1)))
+    for p in (out_ours, out_np, npz_ours, npz_np):
         if os.path.exists(p):
             os.remove(p)
 

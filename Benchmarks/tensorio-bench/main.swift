@@ -5,6 +5,9 @@
 //   open    NPYFile.info(at: FILE): open, read and parse the header, check the size
 //   map-r, map-r+, map-c   NDArray(mapping: FILE, mode:) and drop it (numpy's mmap_mode)
 //   cow     a copy-on-write export (Tensor.numpy(.copyOnWrite)) of FILE loaded in memory
+//   savez, savez-compressed   NPZArchive.write([("a", FILE's array)], to: OUT) unsynced
+//   npz-load   NPZArchive(path: FILE).load("a") (FILE an .npz)
+//   npz-map    NPZArchive(path: FILE).map("a") (FILE an .npz written by savez)
 import SystemPackage
 import TensorIO
 
@@ -49,6 +52,7 @@ do {
     }
     let array = try NDArray(contentsOf: file)
     for _ in 0..<repeats {
+      sync()  // start from no dirty pages, as the NumPy side does
       let start = clock.now
       try array.write(to: FilePath(arguments[4]), durability: operation == "save" ? .synced : .unsynced)
       times.append(seconds(clock.now - start))
@@ -80,6 +84,37 @@ do {
       for _ in 0..<inner {
         let export = try tensor.numpy(.copyOnWrite)
         precondition(export.storage.isBorrowing)
+      }
+      times.append(seconds(clock.now - start) / Double(inner))
+    }
+  case "savez", "savez-compressed":
+    guard arguments.count >= 5 else {
+      print("\(operation) needs OUT")
+      exit(2)
+    }
+    let array = try NDArray(contentsOf: file)
+    for _ in 0..<repeats {
+      sync()  // start from no dirty pages, as the NumPy side does
+      let start = clock.now
+      try NPZArchive.write(
+        [("a", array)], to: FilePath(arguments[4]),
+        compression: operation == "savez" ? .stored : .deflate(level: -1), durability: .unsynced)
+      times.append(seconds(clock.now - start))
+    }
+  case "npz-load":
+    for _ in 0..<repeats {
+      let start = clock.now
+      let array = try NPZArchive(path: file).load("a")
+      times.append(seconds(clock.now - start))
+      precondition(array.count > 0)
+    }
+  case "npz-map":
+    let inner = 200
+    for _ in 0..<repeats {
+      let start = clock.now
+      for _ in 0..<inner {
+        let array = try NPZArchive(path: file).map("a")
+        precondition(array.storage.mapping != nil)
       }
       times.append(seconds(clock.now - start) / Double(inner))
     }

@@ -1,5 +1,25 @@
 import SystemPackage
 
+import Dispatch
+
+/// Runs `write(bytes)` on this thread while another computes the bytes' CRC-32.
+func overlapped(
+  _ bytes: UnsafeRawBufferPointer, write: (UnsafeRawBufferPointer) throws(TensorIOError) -> Void
+) throws(TensorIOError) -> UInt32 {
+  let result = ResultSlots<UInt32>(count: 1)
+  nonisolated(unsafe) let source = bytes
+  let group = DispatchGroup()
+  DispatchQueue.global().async(group: group) { result.set(0, .success(CRC32.checksum(source))) }
+  do {
+    try write(bytes)
+  } catch {
+    group.wait()
+    throw error
+  }
+  group.wait()
+  return try result.get(0)
+}
+
 extension NPZArchive {
   /// How members are compressed when writing.
   public enum WriteCompression: Sendable, Hashable {
@@ -57,9 +77,17 @@ extension NPZArchive {
     case .stored:
       try zip.addMember(name: name, method: Zip.methodStored, uncompressedSize: size) { (sink) throws(TensorIOError) in
         try typedThrows { try header.withUnsafeBytes { try sink($0) } }
-        try sink(data)
-        let headerCRC = header.withUnsafeBytes { CRC32.checksum($0) }
-        return CRC32.combine(headerCRC, CRC32.checksumParallel(data), lengthOfB: data.count)
+        var crc = header.withUnsafeBytes { CRC32.checksum($0) }
+        // Each 64 MiB piece is written while its CRC-32 is computed on another core.
+        let piece = 64 << 20
+        var start = 0
+        while start < data.count {
+          let part = UnsafeRawBufferPointer(rebasing: data[start..<min(data.count, start + piece)])
+          let pieceCRC = try overlapped(part) { (bytes) throws(TensorIOError) in try sink(bytes) }
+          crc = CRC32.combine(crc, pieceCRC, lengthOfB: part.count)
+          start += part.count
+        }
+        return crc
       }
     case .deflate(let level):
       guard (-1...9).contains(level) else {

@@ -61,7 +61,7 @@ enum Deflate {
     _ input: UnsafeRawBufferPointer, level: Int32, isFinal: Bool, sink: ([UInt8]) throws(TensorIOError) -> Void
   ) throws(TensorIOError) -> UInt32 {
     let chunks = max(1, (input.count + chunkSize - 1) / chunkSize)
-    let window = 2 * ProcessInfoLite.activeProcessorCount
+    let window = 4 * ProcessInfoLite.activeProcessorCount
     var crc: UInt32 = 0
     var first = 0
     nonisolated(unsafe) let source = input
