@@ -8,9 +8,10 @@ struct Copy: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Copy an array between .npy files and devices, printing each leg's GB/s.",
     discussion: """
-      Each of SRC, VIA and DST is a FILE (path.npy) or a DEVICE (cpu, cuda:N, sim:N);
-      the array travels SRC -> VIA... -> DST. A source file is memory-mapped, not read
-      up front. Uploads to a device are verified by reading the bytes back and comparing
+      Each of SRC, VIA and DST is a FILE (path.npy, path.npz:member) or a DEVICE (cpu,
+      cuda:N, sim:N); the array travels SRC -> VIA... -> DST. A source file (or stored,
+      aligned npz member) is memory-mapped, not read up front; an .npz destination is
+      written holding that one member. Uploads to a device are verified by reading the bytes back and comparing
       CRC-32s (not counted in the leg's time); --no-verify skips that. Output files are
       written atomically: a failed copy leaves no partial file. A file named like a
       device is given as ./cpu.
@@ -41,23 +42,20 @@ struct Copy: ParsableCommand {
   }
 
   enum Spec: CustomStringConvertible {
-    case file(String)
+    case file(FileSpec)
     case device(Device)
 
-    init(_ text: String) throws {
+    init(_ text: String) {
       if let device = try? TensorIO.Device(parsing: text) {
         self = .device(device)
-        return
+      } else {
+        self = .file(FileSpec(text))
       }
-      if text.hasSuffix(".npz") || text.contains(".npz:") {
-        throw TensorIOError(.invalidArgument("npz archives are not supported yet"), path: text)
-      }
-      self = .file(text)
     }
 
     var description: String {
       switch self {
-      case .file(let path): return path
+      case .file(let spec): return spec.description
       case .device(let device): return device.description
       }
     }
@@ -82,13 +80,13 @@ struct Copy: ParsableCommand {
   }
 
   private func performLegs() throws -> [Leg] {
-    let parsed = try specs.map(Spec.init)
+    let parsed = specs.map(Spec.init)
     guard case .file(let source) = parsed[0] else {
       throw TensorIOError(.invalidArgument("the source must be a file, not a device"), path: specs[0])
     }
     let clock = ContinuousClock()
     var start = clock.now
-    var tensor = Tensor(try NPYFile.map(FilePath(source), mode: .readOnly, maxHeaderSize: options.maxHeaderSize))
+    var tensor = Tensor(try source.openArray(maxHeaderSize: options.maxHeaderSize))
     var legs: [Leg] = []
     var previous = parsed[0]
     for spec in parsed.dropFirst() {
@@ -107,7 +105,8 @@ struct Copy: ParsableCommand {
         if verify && device != .cpu && tensor.device == .cpu {
           verified = try checksum(tensor) == checksum(try moved.cpu(path: transfer))
           if verified == false {
-            throw TensorIOError(.invalidArgument("verification failed: \(device) holds different bytes"), path: source)
+            throw TensorIOError(
+              .invalidArgument("verification failed: \(device) holds different bytes"), path: source.description)
           }
         }
         legs.append(
@@ -115,14 +114,14 @@ struct Copy: ParsableCommand {
             from: previous.description, to: spec.description, bytes: tensor.byteCount, seconds: seconds(elapsed),
             verified: verified))
         tensor = moved
-      case .file(let path):
+      case .file(let destination):
         let host = try tensor.cpu(path: transfer)
-        try host.numpy().write(to: FilePath(path))
+        try destination.write(host.numpy())
         legs.append(
           Leg(
-            from: previous.description, to: path, bytes: tensor.byteCount, seconds: seconds(clock.now - start),
-            verified: nil))
-        tensor = Tensor(try NPYFile.map(FilePath(path), mode: .readOnly, maxHeaderSize: options.maxHeaderSize))
+            from: previous.description, to: destination.description, bytes: tensor.byteCount,
+            seconds: seconds(clock.now - start), verified: nil))
+        tensor = Tensor(try destination.openArray(maxHeaderSize: options.maxHeaderSize))
       }
       previous = spec
       start = clock.now

@@ -2,25 +2,32 @@ import ArgumentParser
 import SystemPackage
 import TensorIO
 
-/// `tensortool inspect FILE...`: format, dtype, shape and layout of `.npy` files.
+/// `tensortool inspect FILE...`: format, dtype, shape and layout of `.npy` files and
+/// the members of `.npz` archives.
 struct Inspect: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Show the format, dtype, shape and layout of .npy files.",
+    abstract: "Show the format, dtype, shape and layout of .npy files and .npz members.",
     discussion: """
-      The header is parsed and checked against the file (the data it promises must be
-      there); the data itself is not read.
+      Structure is checked cheaply: each header is parsed and checked against the file
+      (the data it promises must be there), an archive's directories and each member's
+      npy header are read; the data itself is not. --verify also reads every byte (and
+      checks the CRC-32 of every npz member).
 
       Examples:
         tensortool inspect weights.npy
-        tensortool inspect --json a.npy b.npy
+        tensortool inspect --json a.npy b.npz
+        tensortool inspect --verify model.npz:layer1/weight
       """
   )
 
-  @Argument(help: ArgumentHelp("The .npy files to inspect.", valueName: "FILE"))
+  @Argument(help: ArgumentHelp("The files to inspect: path.npy, path.npz or path.npz:member.", valueName: "FILE"))
   var files: [String]
 
   @Flag(help: "Print JSON: one object per file, an array when several files are given.")
   var json = false
+
+  @Flag(help: "Also read every byte: CRC-32 of every npz member, every .npy's data.")
+  var verify = false
 
   @OptionGroup var options: ReadOptions
 
@@ -29,12 +36,23 @@ struct Inspect: ParsableCommand {
     var failed = false
     for (i, file) in files.enumerated() {
       do {
-        let info = try NPYFile.info(at: FilePath(file), maxHeaderSize: options.maxHeaderSize)
+        let spec = FileSpec(file)
+        let report: (json: JSONValue, text: String)
+        switch spec {
+        case .npy(let path):
+          let info = try NPYFile.info(at: FilePath(path), maxHeaderSize: options.maxHeaderSize)
+          if verify { _ = try NPYFile.load(from: FilePath(path), maxHeaderSize: options.maxHeaderSize) }
+          report = (Self.json(path: file, info: info), Self.text(path: file, info: info))
+        case .npz(let path):
+          report = try inspectArchive(path: path, only: nil)
+        case .npzMember(let path, let member):
+          report = try inspectArchive(path: path, only: member)
+        }
         if json {
-          reports.append(Self.json(path: file, info: info))
+          reports.append(report.json)
         } else {
           if i > 0 { print() }
-          print(Self.text(path: file, info: info), terminator: "")
+          print(report.text, terminator: "")
         }
       } catch {
         reportError(error)
@@ -49,6 +67,59 @@ struct Inspect: ParsableCommand {
       }
     }
     if failed { throw ExitCode(1) }
+  }
+
+  /// An archive's members (or just `only`), each npy member's header read and checked.
+  private func inspectArchive(path: String, only: String?) throws -> (json: JSONValue, text: String) {
+    let archive = try NPZArchive(path: FilePath(path), maxHeaderSize: options.maxHeaderSize)
+    let members = try only.map { [try archive.member($0)] } ?? archive.members
+    var rows: [JSONValue] = []
+    var lines = [path, "  format   npz (zip), \(archive.members.count) members"]
+    for member in members {
+      // Members named *.npy must be arrays; others are arrays when they parse as one.
+      let info = member.name.hasSuffix(".npy") ? try archive.info(member.key) : try? archive.info(member.key)
+      if verify {
+        if info != nil { _ = try archive.load(member.key) } else { _ = try archive.bytes(member.key) }
+      }
+      var fields: [(String, JSONValue)] = [
+        ("name", .string(member.key)),
+        ("compression", .string(member.compression.rawValue)),
+        ("compressed_bytes", .integer(member.compressedBytes)),
+      ]
+      let ratio = member.uncompressedBytes > 0 ? Double(member.compressedBytes) / Double(member.uncompressedBytes) : 1
+      var line = "  \(member.key)  \(member.compression.rawValue)"
+      if member.compression == .deflate {
+        line += " (\(format(ratio * 100, 1))% of \(formatBytes(member.uncompressedBytes)))"
+      }
+      if let info {
+        let header = info.header
+        fields += [
+          ("descr", JSONValue(literal: header.dtype.descr)),
+          ("dtype", .string(header.dtype.name)),
+          ("shape", .array(header.shape.map { .integer($0) })),
+          ("fortran_order", .bool(header.fortranOrder)),
+          ("count", .integer(header.count)),
+          ("data_bytes", .integer(header.dataBytes)),
+          ("data_offset", info.dataOffset.map { .integer($0) } ?? .null),
+          ("mappable", .bool(info.isMappable)),
+        ]
+        line +=
+          "  \(header.dtype.name) \(header.dtype) shape \(Self.shapeText(header.shape))"
+          + " \(header.fortranOrder ? "F" : "C")-order, \(formatBytes(header.dataBytes))"
+          + (info.isMappable ? ", mappable" : "")
+      } else {
+        fields.append(("bytes", .integer(member.uncompressedBytes)))
+        line += "  not an array: \(formatBytes(member.uncompressedBytes))"
+      }
+      rows.append(.object(fields))
+      lines.append(line)
+    }
+    let json = JSONValue.object([("path", .string(path)), ("format", .string("npz")), ("members", .array(rows))])
+    return (json, lines.joined(separator: "\n") + "\n")
+  }
+
+  static func shapeText(_ shape: [Int]) -> String {
+    "(" + shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")
   }
 
   static func json(path: String, info: NPYFile.Info) -> JSONValue {
@@ -77,7 +148,7 @@ struct Inspect: ParsableCommand {
     case .big: order = "big-endian"
     case .notApplicable: order = "no byte order"
     }
-    let shape = "(" + header.shape.map(String.init).joined(separator: ", ") + (header.shape.count == 1 ? ",)" : ")")
+    let shape = shapeText(header.shape)
     let alignment = header.dataOffset % 64 == 0 ? "64-byte aligned" : "not 64-byte aligned"
     var lines = [
       path,

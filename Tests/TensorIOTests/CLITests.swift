@@ -1,4 +1,6 @@
 import Foundation
+import SystemPackage
+import TensorIO
 import Testing
 
 /// The built `tensortool` binary, run as a user would.
@@ -153,7 +155,8 @@ struct CLICopyTests {
       [Support.fixtures.appendingPathComponent("malformed/truncated_data.npy").path, "sim:0", out],
       [source, "sim:9", out],
       ["sim:0", out],
-      [source, "x.npz"],
+      [source, dir.appendingPathComponent("no/such/folder/x.npz").path],
+      [Support.fixtures.appendingPathComponent("npz/valid/savez.npz").path, out],
     ]
     if !TestDevices.cudaAvailable { cases.append([source, "cuda:0", out]) }
     for arguments in cases {
@@ -164,5 +167,60 @@ struct CLICopyTests {
       #expect(!FileManager.default.fileExists(atPath: out))
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+  }
+}
+
+@Suite("tensortool with npz archives")
+struct CLINPZTests {
+  func tool(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+    try Support.run([CLITests.binary] + arguments)
+  }
+
+  @Test("inspect --json lists every member as DESIGN.md says", arguments: Manifest.shared.npzValid)
+  func inspectJSON(_ entry: Manifest.NPZValid) throws {
+    let result = try tool("inspect", "--json", "--verify", entry.path)
+    try #require(result.status == 0, "\(result.stderr)")
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    #expect(object["format"] as? String == "npz")
+    #expect(object["path"] as? String == entry.path)
+    let members = try #require(object["members"] as? [[String: Any]])
+    #expect(members.map { $0["name"] as? String } == entry.members.map(\.key))
+    for (member, expected) in zip(members, entry.members) {
+      #expect(member["compression"] as? String == expected.compression)
+      #expect(member["compressed_bytes"] as? Int == expected.compressedBytes)
+      if let descr = expected.descr {
+        #expect(member["shape"] as? [Int] == expected.shape)
+        #expect(member["count"] as? Int == expected.count)
+        #expect(member["data_bytes"] as? Int == expected.dataBytes)
+        #expect(member["mappable"] is Bool)
+        if expected.compression == "deflate" { #expect(member["data_offset"] is NSNull) }
+        if descr.hasPrefix("'") { #expect("'\(member["descr"] as? String ?? "")'" == descr) }
+      }
+    }
+  }
+
+  @Test("inspect refuses malformed archives with one error line", arguments: Manifest.shared.npzMalformed)
+  func inspectMalformed(_ entry: Manifest.NPZMalformed) throws {
+    // Structure errors appear without --verify; data errors (bad CRC, corrupt streams) with it.
+    let result = try tool("inspect", "--verify", entry.path)
+    #expect(result.status == 1, "\(entry.file)")
+    #expect(result.stderr.hasPrefix("tensortool: error: \(entry.path)"), "\(result.stderr)")
+    #expect(result.stderr.split(separator: "\n").count == 1)
+  }
+
+  @Test("copy from an npz member through sim:0 into another archive")
+  func copyMembers() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let source = Support.fixtures.appendingPathComponent("npz/valid/savez_compressed.npz").path
+    let out = dir.appendingPathComponent("out.npz").path
+    let result = try tool("copy", "\(source):big", "sim:0", "\(out):weights/big")
+    #expect(result.status == 0, "\(result.stderr)")
+    let original = try NPZArchive(path: FilePath(source)).load("big")
+    let copied = try NPZArchive(path: FilePath(out))
+    #expect(copied.members.map(\.name) == ["weights/big.npy"])
+    #expect(try Support.canonicalBytes(copied.load("weights/big")) == Support.canonicalBytes(original))
+    let missing = try tool("copy", "\(source):nope", "sim:0")
+    #expect(missing.status == 1 && missing.stderr.contains("no member named 'nope'"))
   }
 }

@@ -1,6 +1,5 @@
-import SystemPackage
-
 import Dispatch
+import SystemPackage
 
 /// Runs `write(bytes)` on this thread while another computes the bytes' CRC-32.
 func overlapped(

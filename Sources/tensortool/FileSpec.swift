@@ -1,0 +1,59 @@
+import SystemPackage
+import TensorIO
+
+/// A FILE argument: `path.npy`, `path.npz` or `path.npz:member` (split at the first
+/// `.npz:`; the member name may contain `/` and `.`).
+enum FileSpec: CustomStringConvertible {
+  case npy(String)
+  case npz(String)
+  case npzMember(archive: String, member: String)
+
+  init(_ text: String) {
+    if let range = text.firstRange(of: ".npz:") {
+      let archive = String(text[..<range.upperBound].dropLast())
+      self = .npzMember(archive: archive, member: String(text[range.upperBound...]))
+    } else if text.hasSuffix(".npz") {
+      self = .npz(text)
+    } else {
+      self = .npy(text)
+    }
+  }
+
+  var description: String {
+    switch self {
+    case .npy(let path), .npz(let path): return path
+    case .npzMember(let archive, let member): return "\(archive):\(member)"
+    }
+  }
+
+  /// The array this spec names, mapped read-only when it can be (an `.npy`, a stored
+  /// aligned npz member), else loaded.
+  func openArray(maxHeaderSize: Int) throws -> NDArray {
+    switch self {
+    case .npy(let path):
+      return try NPYFile.map(FilePath(path), mode: .readOnly, maxHeaderSize: maxHeaderSize)
+    case .npz(let path):
+      let archive = try NPZArchive(path: FilePath(path), maxHeaderSize: maxHeaderSize)
+      guard archive.members.count == 1, let only = archive.members.first else {
+        throw TensorIOError(
+          .invalidArgument("the archive has \(archive.members.count) members: name one as \(path):NAME"), path: path)
+      }
+      return try archive.map(only.key)
+    case .npzMember(let path, let member):
+      return try NPZArchive(path: FilePath(path), maxHeaderSize: maxHeaderSize).map(member)
+    }
+  }
+
+  /// Writes `array` to this spec (an `.npz` destination holds the one member).
+  func write(_ array: NDArray) throws {
+    switch self {
+    case .npy(let path):
+      try array.write(to: FilePath(path))
+    case .npz(let path):
+      try NPZArchive.write([("arr_0", array)], to: FilePath(path))
+    case .npzMember(let path, let member):
+      try NPZArchive.write(
+        [(member.hasSuffix(".npy") ? String(member.dropLast(4)) : member, array)], to: FilePath(path))
+    }
+  }
+}
