@@ -29,3 +29,34 @@ struct ReadmeExampleTests {
     #expect(try NPYFile.info(at: out).header.dtype.description == "'>f4'")
   }
 }
+
+@Suite("README npz example")
+struct ReadmeNPZExampleTests {
+  @Test("open, list, load, map and write an archive")
+  func example() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let model = FilePath(dir.appendingPathComponent("model.npz").path)
+    let out = FilePath(dir.appendingPathComponent("out.npz").path)
+    try NPZArchive.write(
+      [
+        ("layer1/weight", try NDArray([1, 2, 3, 4] as [Float], shape: [2, 2])),
+        ("embeddings", try NDArray([5, 6] as [Double], shape: [2])),
+      ], to: model)
+
+    // --- README example (paths made temporary) ---
+    let npz = try NPZArchive(path: model)
+    for member in npz.members { print(member.key, member.compression, member.uncompressedBytes) }
+    let w = try npz["layer1/weight"]
+    let m = try npz.map("embeddings", mode: .copyOnWrite)
+    try NPZArchive.write([("a", w), ("b", m)], to: out, compression: .deflate())
+    // --- end ---
+
+    #expect(npz.members.map(\.key) == ["layer1/weight", "embeddings"])
+    #expect(try w.elements(as: Float.self) == [1, 2, 3, 4])
+    #expect(m.storage.mapping != nil)
+    let back = try NPZArchive(path: out)
+    #expect(back.members.map(\.compression) == [.deflate, .deflate])
+    #expect(try back["b"].elements(as: Double.self) == [5, 6])
+  }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import SystemPackage
+import Testing
+
+@testable import TensorIO
+
+/// A member over 4 GiB (ZIP64 in every record), written by us and read by us and by
+/// numpy. Opt-in (TENSORTOOL_BIG_TESTS=1): it writes about 10 GB and needs as much free
+/// memory as the array's size twice over.
+@Suite(
+  "archives over 4 GiB",
+  .enabled(if: ProcessInfo.processInfo.environment["TENSORTOOL_BIG_TESTS"] == "1", "set TENSORTOOL_BIG_TESTS=1 to run"))
+struct LargeArchiveTests {
+  @Test("a 4.5 GiB member, stored and deflated", arguments: [NPZArchive.WriteCompression.stored, .deflate(level: 1)])
+  func bigMember(compression: NPZArchive.WriteCompression) throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let count = (4 << 30) / 4 + 128 << 20  // 4.5 GiB of float32
+    let array = try NDArray(zeros: [count], dtype: .float32)
+    for index in [0, 1, count / 2, count - 1] { try array.setValue(Float(index % 1000) + 0.5, at: [index]) }
+    let path = dir.appendingPathComponent("big.npz").path
+    try NPZArchive.write([("a", array)], to: FilePath(path), compression: compression, durability: .unsynced)
+    let npz = try NPZArchive(path: FilePath(path))
+    #expect(npz.members.first?.uncompressedBytes ?? 0 > 1 << 32)
+    let back = try npz.load("a")
+    #expect(back.count == count)
+    for index in [0, 1, count / 2, count - 1] {
+      #expect(try back.value(at: [index], as: Float.self) == Float(index % 1000) + 0.5)
+    }
+    if Support.numpyAvailable {
+      let script = """
+        import numpy as np
+        with np.load('\(path)') as z:
+            a = z['a']
+        idx = [0, 1, \(count / 2), \(count - 1)]
+        print(a.shape[0], a.dtype, [float(a[i]) for i in idx], float(a.sum()))
+        """
+      let result = try Support.run(["python3", "-c", script])
+      let expectedSum = [0, 1, count / 2, count - 1].map { Double($0 % 1000) + 0.5 }.reduce(0, +)
+      #expect(result.status == 0, "\(result.stderr)")
+      let idx = [0, 1, count / 2, count - 1].map { "\(Double($0 % 1000) + 0.5)" }.joined(separator: ", ")
+      #expect(result.stdout.hasPrefix("\(count) float32 [\(idx)] \(expectedSum)"), "\(result.stdout)")
+    }
+  }
+}
