@@ -83,32 +83,11 @@ final class DeflatedMember {
   /// The member's `.npy` header, checked against the member's uncompressed size.
   func readHeader(maxHeaderSize: Int) throws(TensorIOError) -> NPYHeader {
     do throws(TensorIOError) {
-      try fillHead(to: min(entry.uncompressedSize, 12))
-      let preamble = try typedThrows { try head.withUnsafeBytes { try NPYHeader.preamble($0) } }
-      let available = entry.uncompressedSize - preamble.headerStart
-      guard preamble.headerLength <= available else {
-        throw TensorIOError(.truncatedHeader(declared: preamble.headerLength, available: max(0, available)))
+      return try NPYHeader.read(length: entry.uncompressedSize, maxHeaderSize: maxHeaderSize) {
+        (range) throws(TensorIOError) in
+        try fillHead(to: range.upperBound)
+        return Array(head[min(range.lowerBound, head.count)..<min(range.upperBound, head.count)])
       }
-      let bytesPerChar = preamble.version == .v3 ? 4 : 1
-      if maxHeaderSize < Int.max / 4, preamble.headerLength > maxHeaderSize * bytesPerChar {
-        throw TensorIOError(.headerTooLarge(length: preamble.headerLength, limit: maxHeaderSize))
-      }
-      let end = preamble.headerStart + preamble.headerLength
-      try fillHead(to: end)
-      guard head.count >= end else {
-        throw TensorIOError(
-          .truncatedHeader(declared: preamble.headerLength, available: head.count - preamble.headerStart))
-      }
-      let header = try typedThrows {
-        try head[preamble.headerStart..<end].withUnsafeBytes {
-          try NPYHeader.parse(preamble: preamble, text: $0, maxHeaderSize: maxHeaderSize)
-        }
-      }
-      guard header.dataBytes <= entry.uncompressedSize - header.dataOffset else {
-        throw TensorIOError(
-          .truncatedData(expected: header.dataBytes, available: entry.uncompressedSize - header.dataOffset))
-      }
-      return header
     } catch {
       throw error.naming(spec)
     }

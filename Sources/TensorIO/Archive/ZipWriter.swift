@@ -9,19 +9,9 @@
 /// 4 GiB), the bytes, then the header patched with CRC and sizes; the central
 /// directory and end records (ZIP64 ones when needed) at `finish()`.
 final class ZipWriter {
-  struct Written {
-    var rawName: [UInt8]
-    var method: UInt16
-    var flags: UInt16
-    var crc32: UInt32
-    var compressedSize: Int
-    var uncompressedSize: Int
-    var localHeaderOffset: Int
-  }
-
   let file: AtomicFile
   private(set) var offset = 0
-  private var written: [Written] = []
+  private var written: [ZipEntry] = []
   private let dosTime: UInt16
   private let dosDate: UInt16
   /// Stored members' data starts at a multiple of this.
@@ -110,8 +100,8 @@ final class ZipWriter {
     }
     try typedThrows { try patched.withUnsafeBytes { try file.write($0, at: headerOffset) } }
     written.append(
-      Written(
-        rawName: rawName, method: method, flags: flags, crc32: crc, compressedSize: compressed,
+      ZipEntry(
+        name: name, rawName: rawName, method: method, flags: flags, crc32: crc, compressedSize: compressed,
         uncompressedSize: uncompressedSize, localHeaderOffset: headerOffset))
   }
 

@@ -207,3 +207,38 @@ extension NPYHeader {
     return try parse(preamble: pre, text: text, maxHeaderSize: maxHeaderSize)
   }
 }
+
+extension NPYHeader {
+  /// Reads and checks the header of `.npy` bytes `length` long (a file, or an npz
+  /// member), fetching bytes through `bytes(range)` (which may return fewer at the end):
+  /// the preamble, the header length against `length` and `maxHeaderSize` (refused
+  /// before the header is fetched), the header itself, and that the data it promises
+  /// fits in `length`.
+  static func read(
+    length: Int, maxHeaderSize: Int, bytes: (Range<Int>) throws(TensorIOError) -> [UInt8]
+  ) throws(TensorIOError) -> NPYHeader {
+    let head = try bytes(0..<min(4096, length))
+    let preamble = try typedThrows { try head.withUnsafeBytes { try NPYHeader.preamble($0) } }
+    let available = length - preamble.headerStart
+    guard preamble.headerLength <= available else {
+      throw TensorIOError(.truncatedHeader(declared: preamble.headerLength, available: max(0, available)))
+    }
+    // Latin-1 is a byte a character, UTF-8 at least a byte a character.
+    let bytesPerChar = preamble.version == .v3 ? 4 : 1
+    if maxHeaderSize < Int.max / 4, preamble.headerLength > maxHeaderSize * bytesPerChar {
+      throw TensorIOError(.headerTooLarge(length: preamble.headerLength, limit: maxHeaderSize))
+    }
+    let end = preamble.headerStart + preamble.headerLength
+    let text = end <= head.count ? Array(head[preamble.headerStart..<end]) : try bytes(preamble.headerStart..<end)
+    guard text.count == preamble.headerLength else {
+      throw TensorIOError(.truncatedHeader(declared: preamble.headerLength, available: text.count))
+    }
+    let header = try typedThrows {
+      try text.withUnsafeBytes { try NPYHeader.parse(preamble: preamble, text: $0, maxHeaderSize: maxHeaderSize) }
+    }
+    guard header.dataBytes <= length - header.dataOffset else {
+      throw TensorIOError(.truncatedData(expected: header.dataBytes, available: length - header.dataOffset))
+    }
+    return header
+  }
+}

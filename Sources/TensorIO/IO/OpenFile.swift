@@ -65,34 +65,9 @@ final class OpenFile {
     -> NPYHeader
   {
     do throws(TensorIOError) {
-      let head = try read(at: base, count: min(4096, length))
-      let preamble = try typedThrows { try head.withUnsafeBytes { try NPYHeader.preamble($0) } }
-      let available = length - preamble.headerStart
-      guard preamble.headerLength <= available else {
-        throw TensorIOError(.truncatedHeader(declared: preamble.headerLength, available: max(0, available)))
+      return try NPYHeader.read(length: length, maxHeaderSize: maxHeaderSize) { (range) throws(TensorIOError) in
+        try read(at: base + range.lowerBound, count: range.count)
       }
-      // Refuse over-long headers before reading them: latin-1 is a byte a character,
-      // UTF-8 at least a byte a character.
-      let bytesPerChar = preamble.version == .v3 ? 4 : 1
-      if maxHeaderSize < Int.max / 4, preamble.headerLength > maxHeaderSize * bytesPerChar {
-        throw TensorIOError(.headerTooLarge(length: preamble.headerLength, limit: maxHeaderSize))
-      }
-      let end = preamble.headerStart + preamble.headerLength
-      let text =
-        end <= head.count
-        ? Array(head[preamble.headerStart..<end])
-        : try read(at: base + preamble.headerStart, count: preamble.headerLength)
-      guard text.count == preamble.headerLength else {
-        throw TensorIOError(.truncatedHeader(declared: preamble.headerLength, available: text.count))
-      }
-      let header = try typedThrows {
-        try text.withUnsafeBytes { try NPYHeader.parse(preamble: preamble, text: $0, maxHeaderSize: maxHeaderSize) }
-      }
-      let dataAvailable = length - header.dataOffset
-      guard header.dataBytes <= dataAvailable else {
-        throw TensorIOError(.truncatedData(expected: header.dataBytes, available: dataAvailable))
-      }
-      return header
     } catch {
       throw error.naming(name ?? path)
     }
