@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// Reads one deflated member: inflates the `.npy` header into a small buffer, then the
 /// array data straight into the array's storage, checking the CRC-32 as it goes and
 /// stopping at the size the header declares.
@@ -32,7 +35,11 @@ final class DeflatedMember {
   private func fail(_ reason: TensorIOError.Reason) -> TensorIOError { TensorIOError(reason, path: spec) }
 
   /// Inflates into `output` until it is full or the stream ends; returns bytes written.
-  private func inflate(into output: UnsafeMutableRawBufferPointer) throws(TensorIOError) -> Int {
+  /// The CRC-32 is updated with them unless `checksummed` is false (the caller then
+  /// checksums them itself).
+  private func inflate(into output: UnsafeMutableRawBufferPointer, checksummed: Bool = true) throws(TensorIOError)
+    -> Int
+  {
     var written = 0
     while written < output.count {
       if inputPosition == inputBuffer.count {
@@ -59,7 +66,7 @@ final class DeflatedMember {
         }
       }
       inputPosition += consumed
-      crc.update(UnsafeRawBufferPointer(rebasing: output[written..<(written + n)]))
+      if checksummed { crc.update(UnsafeRawBufferPointer(rebasing: output[written..<(written + n)])) }
       written += n
       if finished { break }
       if n == 0 && consumed == 0 && inputPosition < inputBuffer.count { break }
@@ -107,12 +114,25 @@ final class DeflatedMember {
       }
     }
     var filled = surplus
+    // Each inflated window is checksummed on another core while the next one inflates;
+    // the window CRCs are combined in order at the end.
     let window = 4 << 20
+    let checksums = DispatchQueue(label: "tensortool.inflate-crc")
+    let windowCRCs = Mutex<[(crc: UInt32, length: Int)]>([])
     while filled < header.dataBytes {
       let count = min(window, header.dataBytes - filled)
-      let n = try inflate(into: UnsafeMutableRawBufferPointer(start: base + filled, count: count))
+      let n = try inflate(into: UnsafeMutableRawBufferPointer(start: base + filled, count: count), checksummed: false)
       if n == 0 { break }
+      nonisolated(unsafe) let region = UnsafeRawBufferPointer(start: base + filled, count: n)
+      checksums.async {
+        let value = CRC32.checksum(region)
+        windowCRCs.withLock { $0.append((value, region.count)) }
+      }
       filled += n
+    }
+    checksums.sync {}
+    for (value, length) in windowCRCs.withLock({ $0 }) {
+      crc.combine(with: value, length: length)
     }
     guard filled == header.dataBytes else {
       throw fail(.truncatedData(expected: header.dataBytes, available: filled))

@@ -24,6 +24,11 @@ public struct CRC32: Sendable, Hashable {
     value = UInt32(truncatingIfNeeded: crc)
   }
 
+  /// Appends bytes whose checksum (`value`, of `length` bytes) was computed elsewhere.
+  public mutating func combine(with value: UInt32, length: Int) {
+    self.value = CRC32.combine(self.value, value, lengthOfB: length)
+  }
+
   /// The checksum of `bytes`.
   public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
     var crc = CRC32()

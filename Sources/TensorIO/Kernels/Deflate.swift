@@ -17,7 +17,7 @@ enum Deflate {
   /// zlib's default level (6), as numpy's savez_compressed uses.
   static let defaultLevel: Int32 = -1
   /// Input bytes per chunk.
-  static let chunkSize = 1 << 20
+  static let chunkSize = 4 << 20
   /// Bytes of preceding input a chunk uses as its dictionary.
   static let dictionarySize = 32 << 10
 
