@@ -6,7 +6,7 @@ import TensorIO
 /// leg, and reports each leg's speed.
 struct Copy: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Copy an array between .npy files and devices, printing each leg's GB/s.",
+    abstract: "Copy an array between .npy/.npz files and devices, printing each leg's GB/s.",
     discussion: """
       Each of SRC, VIA and DST is a FILE (path.npy, path.npz:member) or a DEVICE (cpu,
       cuda:N, sim:N); the array travels SRC -> VIA... -> DST. A source file (or stored,

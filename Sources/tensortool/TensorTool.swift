@@ -7,7 +7,7 @@ import TensorIO
 struct TensorTool: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "tensortool",
-    abstract: "Inspect and work with NumPy .npy files without starting Python.",
+    abstract: "Inspect NumPy .npy and .npz files and move arrays between files and devices, without Python.",
     discussion: """
       Errors are printed as one line, `tensortool: error: <file>: <reason>`, and the
       exit status is 1.

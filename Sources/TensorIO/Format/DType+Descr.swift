@@ -63,9 +63,8 @@ extension DType {
     switch descr {
     case .string(let s):
       return try DType(typeString: s)
-    case .tuple(let items):
+    case .tuple:
       // A sub-array dtype `(base, shape)`: only meaningful as a record field.
-      _ = items
       throw TensorIOError(.unsupportedDType("sub-array dtype \(PyRepr.repr(descr)) as the array's dtype"))
     case .list(let items):
       budget.depth += 1
