@@ -3,6 +3,7 @@
   python3 Tests/numpy_crosscheck.py read DIR    check the .npy files TensorIO wrote in DIR
   python3 Tests/numpy_crosscheck.py write DIR   write .npy files for TensorIO to read
   python3 Tests/numpy_crosscheck.py npz-read DIR check the .npz archives TensorIO wrote
+  python3 Tests/numpy_crosscheck.py casts DIR    numpy astype results for every numeric pair
 
 Each .npy file NAME.npy comes with NAME.bin, its canonical bytes (C order,
 little-endian), and a line in DIR/list.txt: NAME DESCR SHAPE FORTRAN.
@@ -117,3 +118,54 @@ def check_npz(directory):
 
 if __name__ == "__main__" and sys.argv[1] == "npz-read":
     check_npz(sys.argv[2])
+
+
+def write_casts(directory):
+    """For every numeric pair: SRC.npy and the numpy result DST.npy of astype(dst, casting='unsafe').
+    Float to integer pairs leave out NaN, infinities and out-of-range values (numpy's result
+    is undefined there). Lines of DIR/casts.txt: SOURCE_FILE TARGET_FILE TARGET_DESCR."""
+    import warnings
+    warnings.simplefilter("ignore")
+    codes = ["?", "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8", "c8", "c16"]
+    specials = [0, 1, -1, 2, 127, 128, 255, 256, -128, -129, 32767, 32768, 65535, 65536, -32769,
+                2**31 - 1, 2**31, 2**32 - 1, 2**32, -2**31, 2**53 + 1, 2**63 - 1, -2**63, 2**64 - 1,
+                0.5, -0.5, 1.5, 2.5, -2.5, 1e-8, 3.4e38, 1e39, 65504.0, 65520.0, 1e300, -0.0, 0.1, 1 / 3,
+                float("nan"), float("inf"), float("-inf"), 1.0000001, 16777217.0]
+    lines = []
+    for s in codes:
+        sdt = np.dtype(s) if s == "?" else np.dtype("<" + s)
+        src_values = []
+        for v in specials:
+            try:
+                with np.errstate(all="ignore"):
+                    x = np.array([v]).astype(sdt)  # what this dtype makes of v (wraps ints)
+                if sdt.kind in "iu" and isinstance(v, float):
+                    continue
+                src_values.append(x[0])
+            except (OverflowError, ValueError):
+                pass
+        if sdt.kind == "c":
+            src_values += [np.array([complex(1.5, -2)]).astype(sdt)[0], np.array([complex(0, 3)]).astype(sdt)[0]]
+        src = np.array(src_values, dtype=sdt)
+        for d in codes:
+            ddt = np.dtype(d) if d == "?" else np.dtype("<" + d)
+            a = src
+            if sdt.kind in "fc" and ddt.kind in "iu":
+                info = np.iinfo(ddt)
+                re = a.real.astype(np.float64)
+                keep = np.isfinite(re) & (re > float(info.min) - 1) & (re < float(info.max) + 1)
+                # values near 2**63 / 2**64 round in float64: keep a margin
+                keep &= np.abs(re) < 2.0**62
+                a = a[keep]
+            with np.errstate(all="ignore"):
+                out = a.astype(ddt, casting="unsafe")
+            name = "%s_to_%s" % (s.replace("?", "b1"), d.replace("?", "b1"))
+            np.save("%s/%s.src.npy" % (directory, name), a)
+            np.save("%s/%s.dst.npy" % (directory, name), out)
+            lines.append("%s.src.npy\t%s.dst.npy" % (name, name))
+    open(directory + "/casts.txt", "w").write("\n".join(lines) + "\n")
+    print("wrote %d" % len(lines))
+
+
+if __name__ == "__main__" and sys.argv[1] == "casts":
+    write_casts(sys.argv[2])

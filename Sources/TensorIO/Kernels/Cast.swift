@@ -1,0 +1,208 @@
+/// numpy's `astype(dtype, casting='unsafe')` between numeric dtypes, element by element,
+/// in any byte orders.
+///
+/// Conversions follow numpy (C casts): integers wrap, integers and floats round to
+/// nearest-even, complex to real keeps the real part, anything to bool is `!= 0`. Where
+/// numpy's result is undefined (float to integer of NaN, infinity or a value out of the
+/// target's range, which depends on the CPU and compiler), TensorIO defines it: NaN
+/// becomes 0 and other values saturate to the target's minimum or maximum.
+enum Cast {
+  /// Converts `count` contiguous elements of `source` dtype at `from` into `target`
+  /// dtype at `to`. Both dtypes must be numeric.
+  static func convert(
+    _ from: UnsafeRawPointer, _ source: DType, _ to: UnsafeMutableRawPointer, _ target: DType, count: Int
+  ) throws(TensorIOError) {
+    guard source.isNumeric, target.isNumeric else {
+      throw TensorIOError(.invalidArgument("cannot cast \(source.name) to \(target.name): only numeric dtypes cast"))
+    }
+    if source.kind == target.kind {
+      // Same type: a copy, byte-swapped when the orders differ.
+      to.copyMemory(from: from, byteCount: count * source.itemSize)
+      ByteSwap.convert(to, count: count, from: source, to: target)
+      return
+    }
+    let swapIn = source.byteOrder.needsSwap
+    let swapOut = target.byteOrder.needsSwap
+    func run<S: CastSource>(_: S.Type) {
+      switch target.kind {
+      case .bool: loop(S.self, Bool.self, from, to, count, swapIn, swapOut)
+      case .int(1): loop(S.self, Int8.self, from, to, count, swapIn, swapOut)
+      case .int(2): loop(S.self, Int16.self, from, to, count, swapIn, swapOut)
+      case .int(4): loop(S.self, Int32.self, from, to, count, swapIn, swapOut)
+      case .int(8): loop(S.self, Int64.self, from, to, count, swapIn, swapOut)
+      case .uint(1): loop(S.self, UInt8.self, from, to, count, swapIn, swapOut)
+      case .uint(2): loop(S.self, UInt16.self, from, to, count, swapIn, swapOut)
+      case .uint(4): loop(S.self, UInt32.self, from, to, count, swapIn, swapOut)
+      case .uint(8): loop(S.self, UInt64.self, from, to, count, swapIn, swapOut)
+      case .float(2): loop(S.self, Float16.self, from, to, count, swapIn, swapOut)
+      case .float(4): loop(S.self, Float.self, from, to, count, swapIn, swapOut)
+      case .float(8): loop(S.self, Double.self, from, to, count, swapIn, swapOut)
+      case .complex(8): loop(S.self, Complex<Float>.self, from, to, count, swapIn, swapOut)
+      case .complex(16): loop(S.self, Complex<Double>.self, from, to, count, swapIn, swapOut)
+      default: break
+      }
+    }
+    switch source.kind {
+    case .bool: run(Bool.self)
+    case .int(1): run(Int8.self)
+    case .int(2): run(Int16.self)
+    case .int(4): run(Int32.self)
+    case .int(8): run(Int64.self)
+    case .uint(1): run(UInt8.self)
+    case .uint(2): run(UInt16.self)
+    case .uint(4): run(UInt32.self)
+    case .uint(8): run(UInt64.self)
+    case .float(2): run(Float16.self)
+    case .float(4): run(Float.self)
+    case .float(8): run(Double.self)
+    case .complex(8): run(Complex<Float>.self)
+    case .complex(16): run(Complex<Double>.self)
+    default: break
+    }
+  }
+
+  @inline(__always)
+  private static func loop<S: CastSource, D: CastDestination>(
+    _: S.Type, _: D.Type, _ from: UnsafeRawPointer, _ to: UnsafeMutableRawPointer, _ count: Int, _ swapIn: Bool,
+    _ swapOut: Bool
+  ) {
+    let inSize = MemoryLayout<S>.size
+    let outSize = MemoryLayout<D>.size
+    for i in 0..<count {
+      let value = S.load(from: from + i * inSize, swapped: swapIn).castValue
+      D(casting: value).store(to: to + i * outSize, swapped: swapOut)
+    }
+  }
+}
+
+/// A value on its way from one numeric type to another, keeping what the source holds
+/// exactly (64-bit integers are not squeezed through a Double).
+enum CastValue {
+  case bool(Bool)
+  case signed(Int64)
+  case unsigned(UInt64)
+  case real(Double)
+  case complex(Double, Double)
+}
+
+/// A numeric element type that can be cast from.
+protocol CastSource: NPYElement {
+  var castValue: CastValue { get }
+}
+
+/// A numeric element type that can be cast to.
+protocol CastDestination: NPYElement {
+  init(casting value: CastValue)
+}
+
+extension Bool: CastSource, CastDestination {
+  var castValue: CastValue { .bool(self) }
+  init(casting value: CastValue) {
+    switch value {
+    case .bool(let b): self = b
+    case .signed(let i): self = i != 0
+    case .unsigned(let u): self = u != 0
+    case .real(let d): self = d != 0
+    case .complex(let re, let im): self = re != 0 || im != 0
+    }
+  }
+}
+
+/// Float to integer, defined where C leaves it undefined: NaN is 0, the rest saturates.
+@inline(__always)
+private func saturating<I: FixedWidthInteger>(_ d: Double, _: I.Type) -> I {
+  if d.isNaN { return 0 }
+  if d <= Double(I.min) { return I.min }
+  if d >= Double(I.max) { return I.max }
+  return I(d.rounded(.towardZero))
+}
+
+extension FixedWidthInteger where Self: CastSource {
+  /// Integer casts: wrap between integers, C casts from floats (see `saturating`).
+  init(integerCasting value: CastValue) {
+    switch value {
+    case .bool(let b): self = b ? 1 : 0
+    case .signed(let i): self = Self(truncatingIfNeeded: i)
+    case .unsigned(let u): self = Self(truncatingIfNeeded: u)
+    case .real(let d): self = saturating(d, Self.self)
+    case .complex(let re, _): self = saturating(re, Self.self)
+    }
+  }
+}
+
+extension Int8: CastSource, CastDestination {
+  var castValue: CastValue { .signed(Int64(self)) }
+  init(casting value: CastValue) { self.init(integerCasting: value) }
+}
+extension Int16: CastSource, CastDestination {
+  var castValue: CastValue { .signed(Int64(self)) }
+  init(casting value: CastValue) { self.init(integerCasting: value) }
+}
+extension Int32: CastSource, CastDestination {
+  var castValue: CastValue { .signed(Int64(self)) }
+  init(casting value: CastValue) { self.init(integerCasting: value) }
+}
+extension Int64: CastSource, CastDestination {
+  var castValue: CastValue { .signed(self) }
+  init(casting value: CastValue) { self.init(integerCasting: value) }
+}
+extension UInt8: CastSource, CastDestination {
+  var castValue: CastValue { .unsigned(UInt64(self)) }
+  init(casting value: CastValue) { self.init(integerCasting: value) }
+}
+extension UInt16: CastSource, CastDestination {
+  var castValue: CastValue { .unsigned(UInt64(self)) }
+  init(casting value: CastValue) { self.init(integerCasting: value) }
+}
+extension UInt32: CastSource, CastDestination {
+  var castValue: CastValue { .unsigned(UInt64(self)) }
+  init(casting value: CastValue) { self.init(integerCasting: value) }
+}
+extension UInt64: CastSource, CastDestination {
+  var castValue: CastValue { .unsigned(self) }
+  init(casting value: CastValue) { self.init(integerCasting: value) }
+}
+
+extension BinaryFloatingPoint where Self: CastSource {
+  /// Float casts: round to nearest-even from integers (directly, not through Double)
+  /// and from wider floats.
+  init(floatCasting value: CastValue) {
+    switch value {
+    case .bool(let b): self = b ? 1 : 0
+    case .signed(let i): self = Self(i)
+    case .unsigned(let u): self = Self(u)
+    case .real(let d): self = Self(d)
+    case .complex(let re, _): self = Self(re)
+    }
+  }
+}
+
+extension Float16: CastSource, CastDestination {
+  var castValue: CastValue { .real(Double(self)) }
+  init(casting value: CastValue) {
+    // numpy converts integers to half through double.
+    switch value {
+    case .signed(let i): self = Float16(Double(i))
+    case .unsigned(let u): self = Float16(Double(u))
+    default: self.init(floatCasting: value)
+    }
+  }
+}
+extension Float: CastSource, CastDestination {
+  var castValue: CastValue { .real(Double(self)) }
+  init(casting value: CastValue) { self.init(floatCasting: value) }
+}
+extension Double: CastSource, CastDestination {
+  var castValue: CastValue { .real(self) }
+  init(casting value: CastValue) { self.init(floatCasting: value) }
+}
+
+extension Complex: CastSource, CastDestination where Real: CastSource & CastDestination {
+  var castValue: CastValue { .complex(Double(real), Double(imaginary)) }
+  init(casting value: CastValue) {
+    switch value {
+    case .complex(let re, let im): self.init(Real(re), Real(im))
+    default: self.init(Real(casting: value), 0)
+    }
+  }
+}

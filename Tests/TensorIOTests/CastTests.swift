@@ -1,0 +1,52 @@
+import Foundation
+import SystemPackage
+import Testing
+
+@testable import TensorIO
+
+@Suite("numeric casts against numpy's astype")
+struct CastTests {
+  @Test(
+    "every numeric pair, bit for bit, in both target byte orders",
+    .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
+  func everyPair() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let result = try Support.run(["python3", NumpyCrossCheckTests.script, "casts", dir.path])
+    try #require(result.status == 0, "\(result.stderr)")
+    let list = try String(contentsOf: dir.appendingPathComponent("casts.txt"), encoding: .utf8)
+    var checked = 0
+    for line in list.split(separator: "\n") {
+      let parts = line.split(separator: "\t").map(String.init)
+      let source = try NDArray(contentsOf: FilePath(dir.appendingPathComponent(parts[0]).path))
+      let expected = try NDArray(contentsOf: FilePath(dir.appendingPathComponent(parts[1]).path))
+      for order in [ByteOrder.little, .big] {
+        let target = expected.dtype.withByteOrder(order)
+        let out = try NDArray(zeros: source.shape, dtype: target)
+        try Cast.convert(
+          source.storage.baseAddress, source.dtype, out.storage.mutableBase, target, count: source.count)
+        let native = try out.copy(byteOrder: .little)
+        #expect(
+          Array(native.contiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0))
+            == Array(expected.contiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0)),
+          "\(parts[0]) -> \(target)")
+      }
+      checked += 1
+    }
+    #expect(checked == 196)
+  }
+
+  @Test("float to integer where numpy is undefined: NaN is 0, the rest saturates")
+  func undefinedCases() throws {
+    let source = try NDArray([.nan, .infinity, -.infinity, 300, -300, 1e30] as [Double], shape: [6])
+    let out = try NDArray(zeros: [6], dtype: .int8)
+    try Cast.convert(source.storage.baseAddress, source.dtype, out.storage.mutableBase, .int8, count: 6)
+    #expect(try out.elements(as: Int8.self) == [0, 127, -128, 127, -128, 127])
+    let unsigned = try NDArray(zeros: [6], dtype: .uint64)
+    try Cast.convert(source.storage.baseAddress, source.dtype, unsigned.storage.mutableBase, .uint64, count: 6)
+    #expect(try unsigned.elements(as: UInt64.self) == [0, .max, 0, 300, 0, .max])
+    #expect(throws: TensorIOError.self) {
+      try Cast.convert(source.storage.baseAddress, source.dtype, out.storage.mutableBase, DType(.bytes(length: 8)), count: 1)
+    }
+  }
+}
