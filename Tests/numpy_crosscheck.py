@@ -4,6 +4,7 @@
   python3 Tests/numpy_crosscheck.py write DIR   write .npy files for TensorIO to read
   python3 Tests/numpy_crosscheck.py npz-read DIR check the .npz archives TensorIO wrote
   python3 Tests/numpy_crosscheck.py casts DIR    numpy astype results for every numeric pair
+  python3 Tests/numpy_crosscheck.py converts DIR what np.save writes for the conversions listed
 
 Each .npy file NAME.npy comes with NAME.bin, its canonical bytes (C order,
 little-endian), and a line in DIR/list.txt: NAME DESCR SHAPE FORTRAN.
@@ -169,3 +170,27 @@ def write_casts(directory):
 
 if __name__ == "__main__" and sys.argv[1] == "casts":
     write_casts(sys.argv[2])
+
+
+def expect_converts(directory):
+    """Lines of DIR/convert.txt: SRC OUT DESCR ORDER (C, F or -) BYTEORDER (little, big, native or -).
+    Writes OUT.expected.npy: what np.save writes for np.load(SRC).astype(...)."""
+    import warnings
+    warnings.simplefilter("ignore")
+    count = 0
+    for line in open(directory + "/convert.txt"):
+        src, out, descr, order, byteorder = line.rstrip("\n").split("\t")
+        a = np.load(src)
+        t = a.dtype if descr == "-" else np.dtype(descr)
+        if byteorder != "-":
+            t = t.newbyteorder({"little": "<", "big": ">", "native": "="}[byteorder])
+        o = {"C": "C", "F": "F", "-": "K"}[order]
+        with np.errstate(all="ignore"):
+            b = a.astype(t, order=o, casting="unsafe")
+        np.save("%s.expected.npy" % out, b)
+        count += 1
+    print("wrote %d" % count)
+
+
+if __name__ == "__main__" and sys.argv[1] == "converts":
+    expect_converts(sys.argv[2])

@@ -13,8 +13,22 @@ struct TensorTool: ParsableCommand {
       exit status is 1.
       """,
     version: "0.1.0",
-    subcommands: [Inspect.self, Copy.self, Devices.self]
+    subcommands: [Inspect.self, Convert.self, Copy.self, Devices.self, Diff.self]
   )
+
+  /// Runs the command; `--compress=LEVEL` (an option whose value is optional, which
+  /// ArgumentParser does not express) becomes `--compress --compress-level LEVEL`.
+  static func main() {
+    var arguments: [String] = []
+    for argument in CommandLine.arguments.dropFirst() {
+      if argument.hasPrefix("--compress=") {
+        arguments += ["--compress", "--compress-level", String(argument.dropFirst("--compress=".count))]
+      } else {
+        arguments.append(argument)
+      }
+    }
+    main(arguments)
+  }
 }
 
 /// Options every command that reads files shares.

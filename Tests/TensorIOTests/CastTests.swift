@@ -46,7 +46,8 @@ struct CastTests {
     try Cast.convert(source.storage.baseAddress, source.dtype, unsigned.storage.mutableBase, .uint64, count: 6)
     #expect(try unsigned.elements(as: UInt64.self) == [0, .max, 0, 300, 0, .max])
     #expect(throws: TensorIOError.self) {
-      try Cast.convert(source.storage.baseAddress, source.dtype, out.storage.mutableBase, DType(.bytes(length: 8)), count: 1)
+      try Cast.convert(
+        source.storage.baseAddress, source.dtype, out.storage.mutableBase, DType(.bytes(length: 8)), count: 1)
     }
   }
 }

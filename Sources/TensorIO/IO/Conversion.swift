@@ -1,0 +1,160 @@
+import SystemPackage
+
+/// Converting an array's dtype (numpy's `astype(casting='unsafe')`), byte order and
+/// memory order, in bounded memory.
+public enum Conversion {
+  /// Elements converted per step: bounds the memory a conversion uses (plus one
+  /// element's worth of index state), whatever the array's size.
+  static let chunkElements = 1 << 20
+
+  /// The dtype a conversion produces: `dtype` (or the source's), then `byteOrder`.
+  public static func targetDType(source: DType, dtype: DType?, byteOrder: ByteOrder?) throws(TensorIOError) -> DType {
+    let base = dtype ?? source
+    let sameLayout = base.withByteOrder(.little) == source.withByteOrder(.little)
+    if !sameLayout && !(base.isNumeric && source.isNumeric) {
+      throw TensorIOError(.invalidArgument("cannot convert \(source.name) to \(base.name): only numeric dtypes cast"))
+    }
+    return byteOrder.map { base.withByteOrder($0) } ?? base
+  }
+
+  /// The memory order an array is written in by default: Fortran when it is
+  /// Fortran-contiguous and not C-contiguous (as np.save decides), else C.
+  public static func naturalOrder(of array: NDArray) -> MemoryOrder {
+    !array.isCContiguous && array.isFortranContiguous ? .fortran : .c
+  }
+
+  /// Calls `body` with successive pieces of `array` converted to `target` in `order`,
+  /// each at most `chunkElements` elements, until the whole array has been produced.
+  static func stream(
+    _ array: NDArray, to target: DType, order: MemoryOrder,
+    _ body: (UnsafeRawBufferPointer) throws(TensorIOError) -> Void
+  ) throws(TensorIOError) {
+    let pieces = try ConvertedPieces(array, to: target, order: order)
+    while let piece = try pieces.next() { try body(piece) }
+  }
+
+  /// `array` converted in memory (for destinations written whole, like npz members).
+  public static func converted(_ array: NDArray, dtype target: DType, order: MemoryOrder) throws(TensorIOError)
+    -> NDArray
+  {
+    let out = try NDArray(zeros: array.shape, dtype: target, order: order)
+    var position = 0
+    let base = out.storage.mutableBase
+    try stream(array, to: target, order: order) { (piece) throws(TensorIOError) in
+      (base + position).copyMemory(from: piece.baseAddress ?? UnsafeRawPointer(base), byteCount: piece.count)
+      position += piece.count
+    }
+    return out
+  }
+
+  /// Writes `array` converted to `target` in `order` as an `.npy` at `path`, streaming
+  /// (memory bounded by `chunkElements`), atomically.
+  public static func writeNPY(
+    _ array: NDArray, to path: FilePath, dtype target: DType, order: MemoryOrder, durability: Durability = .synced
+  ) throws(TensorIOError) {
+    // As np.save: Fortran order only when the layout is not also C-contiguous (1-d arrays,
+    // or shapes with one axis longer than 1, are both).
+    let fStrides = Layout.contiguousStrides(shape: array.shape, itemSize: target.itemSize, order: .fortran)
+    let fortran =
+      order == .fortran
+      && !Layout.isContiguous(shape: array.shape, strides: fStrides, itemSize: target.itemSize, order: .c)
+    let (_, header) = try NPYHeader(dtype: target, shape: array.shape, fortranOrder: fortran).encoded()
+    let total = header.count + array.count * target.itemSize
+    try AtomicFile.write(to: path, expectedSize: total, durability: durability) {
+      (file: AtomicFile) throws(TensorIOError) in
+      try typedThrows { try header.withUnsafeBytes { try file.write($0, at: 0) } }
+      var offset = header.count
+      try stream(array, to: target, order: fortran ? .fortran : .c) { (piece) throws(TensorIOError) in
+        try file.write(piece, at: offset)
+        offset += piece.count
+      }
+    }
+  }
+}
+
+/// Successive byte offsets of an array's elements in C order of `shape`, one step at a time.
+struct StridedCursor {
+  let shape: [Int]
+  let strides: [Int]
+  private var index: [Int]
+  private(set) var offset = 0
+
+  init(shape: [Int], strides: [Int]) {
+    self.shape = shape
+    self.strides = strides
+    self.index = [Int](repeating: 0, count: shape.count)
+  }
+
+  mutating func advance() {
+    var axis = shape.count - 1
+    while axis >= 0 {
+      index[axis] += 1
+      offset += strides[axis]
+      if index[axis] < shape[axis] { return }
+      offset -= strides[axis] * shape[axis]
+      index[axis] = 0
+      axis -= 1
+    }
+  }
+}
+
+/// `array`'s elements converted to a dtype and memory order, produced a bounded piece
+/// at a time (pull-based, so that two arrays can be walked in step).
+final class ConvertedPieces {
+  private let array: NDArray
+  private let source: DType
+  private let target: DType
+  private let chunk: Int
+  private let output: Storage
+  private let staging: Storage?
+  private var cursor: StridedCursor
+  private var done = 0
+
+  init(_ array: NDArray, to target: DType, order: MemoryOrder, chunkElements: Int = Conversion.chunkElements)
+    throws(TensorIOError)
+  {
+    try array.storage.checkOpen()
+    self.array = array
+    self.source = array.dtype
+    self.target = target
+    self.chunk = max(1, min(array.count, chunkElements))
+    self.output = try Storage(zeroedByteCount: chunk * target.itemSize)
+    // Walk the source in the target's order.
+    let shape = order == .c ? array.shape : Array(array.shape.reversed())
+    let strides = order == .c ? array.strides : Array(array.strides.reversed())
+    let contiguous = Layout.isContiguous(shape: shape, strides: strides, itemSize: source.itemSize, order: .c)
+    self.staging = contiguous ? nil : try Storage(zeroedByteCount: chunk * source.itemSize)
+    self.cursor = StridedCursor(shape: shape, strides: strides)
+  }
+
+  /// The next piece, or `nil` once every element was produced. Valid until the next call.
+  func next() throws(TensorIOError) -> UnsafeRawBufferPointer? {
+    let count = array.count
+    guard done < count else { return nil }
+    let n = min(chunk, count - done)
+    let base = array.storage.mutableBase + array.byteOffset
+    let input: UnsafeRawPointer
+    if let staging {
+      let to = staging.mutableBase
+      let size = source.itemSize
+      for k in 0..<n {
+        (to + k * size).copyMemory(from: base + cursor.offset, byteCount: size)
+        cursor.advance()
+      }
+      input = UnsafeRawPointer(to)
+    } else {
+      input = UnsafeRawPointer(base + done * source.itemSize)
+    }
+    let outSize = target.itemSize
+    if source == target {
+      output.mutableBase.copyMemory(from: input, byteCount: n * outSize)
+    } else if source.withByteOrder(.little) == target.withByteOrder(.little) {
+      output.mutableBase.copyMemory(from: input, byteCount: n * outSize)
+      ByteSwap.convert(output.mutableBase, count: n, from: source, to: target)
+    } else {
+      try Cast.convert(input, source, output.mutableBase, target, count: n)
+    }
+    done += n
+    return UnsafeRawBufferPointer(start: output.mutableBase, count: n * outSize)
+  }
+}

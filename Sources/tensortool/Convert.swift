@@ -1,0 +1,130 @@
+import ArgumentParser
+import SystemPackage
+import TensorIO
+
+/// `tensortool convert SRC DST`: changes dtype, byte order, memory order or container.
+struct Convert: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Convert between .npy and .npz, dtypes, byte orders and memory orders.",
+    discussion: """
+      SRC and DST are FILE specs: path.npy, path.npz (every member) or path.npz:member.
+      With no options the dtype (byte order included) and the memory order are kept.
+      --dtype gives numpy's astype(DESCR, casting='unsafe') bit for bit; where numpy's
+      result is undefined (a float NaN, infinity or out-of-range value cast to an
+      integer), NaN becomes 0 and other values saturate to the integer's range.
+      An .npy destination is written streaming, in bounded memory (about 1 Mi elements
+      of source and target at a time, whatever the file's size); an .npz member is
+      converted in memory. The output is written atomically: a failed convert leaves no
+      DST and never touches an existing one.
+
+      Examples:
+        tensortool convert big_endian.npy native.npy --byte-order native
+        tensortool convert weights.npy weights_f16.npy --dtype '<f2'
+        tensortool convert a.npy a_fortran.npy --order F
+        tensortool convert model.npz model_small.npz --compress=9
+        tensortool convert model.npz:layer1/weight w.npy
+      """
+  )
+
+  @Argument(help: ArgumentHelp("The source: path.npy, path.npz or path.npz:member.", valueName: "SRC"))
+  var source: String
+
+  @Argument(help: ArgumentHelp("The destination: path.npy, path.npz or path.npz:member.", valueName: "DST"))
+  var destination: String
+
+  @Option(help: ArgumentHelp("Target dtype: a numpy descr such as '<f4', 'f2', 'int64'.", valueName: "DESCR"))
+  var dtype: String?
+
+  @Option(help: ArgumentHelp("Memory order of the output: C or F.", valueName: "C|F"))
+  var order: OrderArgument?
+
+  @Option(help: ArgumentHelp("Byte order of the output.", valueName: "little|big|native"))
+  var byteOrder: ByteOrderArgument?
+
+  @Flag(help: "Deflate npz members (zlib's default level; --compress=LEVEL for 1-9).")
+  var compress = false
+
+  @Option(name: .customLong("compress-level"), help: .hidden)
+  var compressLevel: Int?
+
+  @Flag(help: "Store npz members uncompressed (the default), 64-byte aligned.")
+  var stored = false
+
+  @OptionGroup var options: ReadOptions
+
+  enum OrderArgument: String, ExpressibleByArgument {
+    case c = "C"
+    case f = "F"
+  }
+
+  enum ByteOrderArgument: String, ExpressibleByArgument {
+    case little, big, native
+  }
+
+  func validate() throws {
+    if compress && stored { throw ValidationError("--compress and --stored exclude each other") }
+    if let compressLevel, !(1...9).contains(compressLevel) {
+      throw ValidationError("--compress=LEVEL takes a level from 1 to 9")
+    }
+  }
+
+  func run() throws {
+    do {
+      try convert()
+    } catch {
+      reportError(error)
+      throw ExitCode(1)
+    }
+  }
+
+  private func convert() throws {
+    let from = FileSpec(source)
+    let to = FileSpec(destination)
+    let targetDType = try dtype.map { try DType(typeString: $0) }
+    let targetByteOrder: ByteOrder? = byteOrder.map {
+      switch $0 {
+      case .little: return .little
+      case .big: return .big
+      case .native: return .native
+      }
+    }
+    let compression: NPZArchive.WriteCompression =
+      compress || compressLevel != nil ? .deflate(level: compressLevel ?? -1) : .stored
+    func plan(_ array: NDArray) throws -> (DType, MemoryOrder) {
+      let target = try Conversion.targetDType(source: array.dtype, dtype: targetDType, byteOrder: targetByteOrder)
+      let memoryOrder: MemoryOrder = order.map { $0 == .f ? .fortran : .c } ?? Conversion.naturalOrder(of: array)
+      return (target, memoryOrder)
+    }
+    switch to {
+    case .npy(let path):
+      if compress || compressLevel != nil || stored {
+        throw TensorIOError(.invalidArgument("--compress and --stored need an .npz destination"), path: path)
+      }
+      let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
+      let (target, memoryOrder) = try plan(array)
+      try Conversion.writeNPY(array, to: FilePath(path), dtype: target, order: memoryOrder)
+    case .npz(let path):
+      var members: [(name: String, array: NDArray)] = []
+      if case .npz(let sourcePath) = from {
+        let archive = try NPZArchive(path: FilePath(sourcePath), maxHeaderSize: options.maxHeaderSize)
+        for member in archive.members {
+          let array = try archive.map(member.key)
+          let (target, memoryOrder) = try plan(array)
+          members.append((member.key, try Conversion.converted(array, dtype: target, order: memoryOrder)))
+        }
+      } else {
+        let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
+        let (target, memoryOrder) = try plan(array)
+        members.append(("arr_0", try Conversion.converted(array, dtype: target, order: memoryOrder)))
+      }
+      try NPZArchive.write(members, to: FilePath(path), compression: compression)
+    case .npzMember(let path, let member):
+      let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
+      let (target, memoryOrder) = try plan(array)
+      let name = member.hasSuffix(".npy") ? String(member.dropLast(4)) : member
+      try NPZArchive.write(
+        [(name, try Conversion.converted(array, dtype: target, order: memoryOrder))], to: FilePath(path),
+        compression: compression)
+    }
+  }
+}

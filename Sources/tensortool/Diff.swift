@@ -1,0 +1,84 @@
+import ArgumentParser
+import SystemPackage
+import TensorIO
+
+/// `tensortool diff A B`: compares two arrays like np.array_equal / np.allclose.
+struct Diff: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Compare two arrays: exit 0 when equal (or close), 1 when not, 2 on errors.",
+    discussion: """
+      A and B are FILE specs (path.npy, path.npz:member). Without tolerances the arrays
+      must be equal (np.array_equal, NaN equal to NaN unless --nan-differs); with --rtol
+      or --atol, close as np.allclose: |a - b| <= atol + rtol * |b|, elementwise, after
+      casting both to float64 (complex: the modulus of the difference). Arrays of
+      different dtypes compare by value; strings and records compare byte for byte.
+      Prints shape or dtype mismatches, how many elements differ, the largest absolute
+      and relative differences and the first differing index.
+
+      Examples:
+        tensortool diff a.npy b.npy
+        tensortool diff --rtol 1e-5 --atol 1e-8 model.npz:w ref.npy --json
+      """
+  )
+
+  @Argument(help: ArgumentHelp("The first array.", valueName: "A"))
+  var first: String
+
+  @Argument(help: ArgumentHelp("The second array.", valueName: "B"))
+  var second: String
+
+  @Option(help: "Relative tolerance (np.allclose's rtol); 0 by default.")
+  var rtol: Double = 0
+
+  @Option(help: "Absolute tolerance (np.allclose's atol); 0 by default.")
+  var atol: Double = 0
+
+  @Flag(help: "Count NaN against NaN as a difference (numpy's equal_nan=False).")
+  var nanDiffers = false
+
+  @Flag(help: "Print JSON.")
+  var json = false
+
+  @OptionGroup var options: ReadOptions
+
+  func validate() throws {
+    guard rtol >= 0, atol >= 0, rtol.isFinite, atol.isFinite else {
+      throw ValidationError("--rtol and --atol must be finite and non-negative")
+    }
+  }
+
+  func run() throws {
+    let report: ArrayComparison.Report
+    do {
+      let a = try FileSpec(first).openArray(maxHeaderSize: options.maxHeaderSize)
+      let b = try FileSpec(second).openArray(maxHeaderSize: options.maxHeaderSize)
+      report = try ArrayComparison.compare(a, b, rtol: rtol, atol: atol, nanEqual: !nanDiffers)
+    } catch {
+      reportError(error)
+      throw ExitCode(2)
+    }
+    if json {
+      print(
+        JSONValue.object([
+          ("equal", .bool(report.isEqual)),
+          ("reason", report.mismatch.map { .string($0) } ?? .null),
+          ("count", .integer(report.count)),
+          ("differing", .integer(report.differing)),
+          ("max_abs_diff", report.maxAbsolute.map { .number($0) } ?? .null),
+          ("max_rel_diff", report.maxRelative.map { .number($0) } ?? .null),
+          ("first_index", report.firstIndex.map { .array($0.map { .integer($0) }) } ?? .null),
+        ]).rendered)
+    } else if let mismatch = report.mismatch {
+      print("different: \(mismatch)")
+    } else if report.isEqual {
+      print(report.differing == 0 && rtol == 0 && atol == 0 ? "equal" : "close")
+    } else {
+      var line = "\(report.differing) of \(report.count) elements differ"
+      if let index = report.firstIndex { line += "; first at [\(index.map(String.init).joined(separator: ", "))]" }
+      if let value = report.maxAbsolute { line += "; max abs diff \(value)" }
+      if let value = report.maxRelative { line += "; max rel diff \(value)" }
+      print(line)
+    }
+    if !report.isEqual { throw ExitCode(1) }
+  }
+}

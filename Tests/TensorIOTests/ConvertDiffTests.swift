@@ -1,0 +1,128 @@
+import Foundation
+import SystemPackage
+import TensorIO
+import Testing
+
+@Suite("tensortool convert and diff")
+struct ConvertDiffTests {
+  func tool(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    try Support.run([CLITests.binary] + arguments)
+  }
+
+  @Test(
+    "convert matches np.save(np.load(src).astype(dtype, order)) byte for byte",
+    .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
+  func convertMatchesNumpy() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let targets = ["-", "<f4", ">f8", "<f2", "<c8", ">i8", "<i4", "float64"]
+    let orders = ["-", "C", "F"]
+    let byteOrders = ["-", "little", "big", "native"]
+    let sources = Manifest.shared.valid.filter {
+      $0.file.hasPrefix("valid/dtype_") || $0.file.hasPrefix("valid/order_")
+    }
+    .map(\.path)
+    var list = ""
+    var cases: [(String, String, [String])] = []
+    var k = 0
+    for source in sources {
+      for _ in 0..<3 {
+        let (descr, order, byteOrder) = (targets[k % targets.count], orders[k % 3], byteOrders[k % 4])
+        k += 1
+        let out = dir.appendingPathComponent("out\(k).npy").path
+        var arguments = ["convert", source, out]
+        if descr != "-" { arguments += ["--dtype", descr] }
+        if order != "-" { arguments += ["--order", order] }
+        if byteOrder != "-" { arguments += ["--byte-order", byteOrder] }
+        list += "\(source)\t\(out)\t\(descr)\t\(order)\t\(byteOrder)\n"
+        cases.append((source, out, arguments))
+      }
+    }
+    try list.write(to: dir.appendingPathComponent("convert.txt"), atomically: true, encoding: .utf8)
+    let expected = try Support.run(["python3", NumpyCrossCheckTests.script, "converts", dir.path])
+    try #require(expected.status == 0, "\(expected.stderr)")
+    for (_, out, arguments) in cases {
+      let result = try tool(arguments)
+      #expect(result.status == 0, "\(arguments): \(result.stderr)")
+      #expect(
+        try Data(contentsOf: URL(fileURLWithPath: out))
+          == Data(contentsOf: URL(fileURLWithPath: out + ".expected.npy")),
+        "\(arguments.joined(separator: " "))")
+    }
+    #expect(cases.count > 60)
+  }
+
+  @Test("convert between npy and npz, and refusals leave no output")
+  func containers() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let npz = Support.fixtures.appendingPathComponent("npz/valid/savez.npz").path
+    let out = dir.appendingPathComponent("all.npz").path
+    #expect(try tool(["convert", npz, out, "--compress=1"]).status == 0)
+    let original = try NPZArchive(path: FilePath(npz))
+    let converted = try NPZArchive(path: FilePath(out))
+    #expect(converted.members.map(\.key) == original.members.map(\.key))
+    #expect(converted.members.allSatisfy { $0.compression == .deflate })
+    for member in original.members {
+      #expect(
+        try Support.canonicalBytes(converted.load(member.key)) == Support.canonicalBytes(original.load(member.key)))
+    }
+    let single = dir.appendingPathComponent("b.npy").path
+    #expect(try tool(["convert", "\(npz):b", single, "--byte-order", "little"]).status == 0)
+    #expect(try NDArray(contentsOf: FilePath(single)).dtype.description == "'<i8'")
+    // Refused: a cast of a record, --compress for an .npy, a malformed source.
+    let refused: [[String]] = [
+      [
+        "convert", Support.fixtures.appendingPathComponent("valid/struct_simple.npy").path,
+        dir.appendingPathComponent("x.npy").path, "--dtype", "<f4",
+      ],
+      ["convert", single, dir.appendingPathComponent("y.npy").path, "--compress"],
+      [
+        "convert", Support.fixtures.appendingPathComponent("malformed/truncated_data.npy").path,
+        dir.appendingPathComponent("z.npy").path,
+      ],
+      ["convert", single, dir.appendingPathComponent("w.npy").path, "--dtype", "<f3"],
+    ]
+    for arguments in refused {
+      let result = try tool(arguments)
+      #expect(result.status != 0, "\(arguments)")
+      #expect(result.stderr.hasPrefix("tensortool: error: ") || result.stderr.contains("Error"), "\(result.stderr)")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["all.npz", "b.npy"])
+  }
+
+  @Test("diff: exit 0 equal or close, 1 different, 2 on errors")
+  func diff() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    func save(_ name: String, _ values: [Double], shape: [Int]? = nil) throws -> String {
+      let path = dir.appendingPathComponent(name).path
+      try NDArray(values, shape: shape ?? [values.count]).write(to: FilePath(path))
+      return path
+    }
+    let a = try save("a.npy", [1, 2, .nan, 4])
+    let same = try save("same.npy", [1, 2, .nan, 4])
+    let near = try save("near.npy", [1, 2.000001, .nan, 4])
+    let far = try save("far.npy", [1, 3, .nan, 5])
+    let reshaped = try save("reshaped.npy", [1, 2, .nan, 4], shape: [2, 2])
+    #expect(try tool(["diff", a, same]).status == 0)
+    #expect(try tool(["diff", a, same, "--nan-differs"]).status == 1)
+    #expect(try tool(["diff", a, near]).status == 1)
+    #expect(try tool(["diff", a, near, "--rtol", "1e-5"]).status == 0)
+    let result = try tool(["diff", a, far])
+    #expect(result.status == 1)
+    #expect(result.stdout.contains("2 of 4 elements differ; first at [1]; max abs diff 1.0"))
+    let json = try tool(["diff", a, far, "--json"])
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+    #expect(
+      object["differing"] as? Int == 2 && object["first_index"] as? [Int] == [1] && object["equal"] as? Bool == false)
+    #expect(try tool(["diff", a, reshaped]).stdout.contains("shape"))
+    #expect(try tool(["diff", a, reshaped]).status == 1)
+    // Different dtypes compare by value.
+    let ints = dir.appendingPathComponent("ints.npy").path
+    try NDArray([1, 2, 3] as [Int32], shape: [3]).write(to: FilePath(ints))
+    let doubles = try save("doubles.npy", [1, 2, 3])
+    #expect(try tool(["diff", ints, doubles]).status == 0)
+    #expect(try tool(["diff", a, dir.appendingPathComponent("missing.npy").path]).status == 2)
+  }
+}
