@@ -5,6 +5,7 @@
   python3 Tests/numpy_crosscheck.py npz-read DIR check the .npz archives TensorIO wrote
   python3 Tests/numpy_crosscheck.py casts DIR    numpy astype results for every numeric pair
   python3 Tests/numpy_crosscheck.py converts DIR what np.save writes for the conversions listed
+  python3 Tests/numpy_crosscheck.py stats FILE...  numpy statistics of each file, as JSON lines
 
 Each .npy file NAME.npy comes with NAME.bin, its canonical bytes (C order,
 little-endian), and a line in DIR/list.txt: NAME DESCR SHAPE FORTRAN.
@@ -194,3 +195,34 @@ def expect_converts(directory):
 
 if __name__ == "__main__" and sys.argv[1] == "converts":
     expect_converts(sys.argv[2])
+
+
+def print_stats(paths):
+    """One JSON line per .npy: numpy's count, nan and inf counts, and min/max/mean/std of the
+    non-NaN values (population std)."""
+    import json
+    import warnings
+    warnings.simplefilter("ignore")
+    for path in paths:
+        a = np.load(path)
+        if a.dtype.kind == "b":
+            a = a.astype(np.float64)
+        nan = np.isnan(a)
+        v = a[~nan]
+        out = {"path": path, "nan": int(nan.sum()), "inf": int(np.isinf(a).sum())}
+        if v.size:
+            if a.dtype.kind == "c":
+                m = v.astype(np.complex128).mean()
+                out.update({"mean": [m.real, m.imag], "std": float(np.std(v.astype(np.complex128)))})
+            else:
+                w = v.astype(np.float64)
+                out.update({"min": float(w.min()), "max": float(w.max()), "mean": float(w.mean()), "std": float(w.std())})
+        def finite(x):
+            if isinstance(x, list):
+                return [finite(y) for y in x]
+            return x if isinstance(x, int) or np.isfinite(x) else None
+        print(json.dumps({k: finite(v) if k not in ("path",) else v for k, v in out.items()}))
+
+
+if __name__ == "__main__" and sys.argv[1] == "stats":
+    print_stats(sys.argv[2:])

@@ -29,6 +29,14 @@ struct Inspect: ParsableCommand {
   @Flag(help: "Also read every byte: CRC-32 of every npz member, every .npy's data.")
   var verify = false
 
+  @Flag(
+    help: """
+      Add min, max, mean, std, NaN and inf counts for numeric arrays (one streaming pass \
+      over all cores; NaNs are counted and left out, as numpy's nanmin, nanmax, nanmean, \
+      nanstd).
+      """)
+  var stats = false
+
   @OptionGroup var options: ReadOptions
 
   func run() throws {
@@ -42,7 +50,15 @@ struct Inspect: ParsableCommand {
         case .npy(let path):
           let info = try NPYFile.info(at: FilePath(path), maxHeaderSize: options.maxHeaderSize)
           if verify { _ = try NPYFile.load(from: FilePath(path), maxHeaderSize: options.maxHeaderSize) }
-          report = (Self.json(path: file, info: info), Self.text(path: file, info: info))
+          var json = Self.json(path: file, info: info)
+          var text = Self.text(path: file, info: info)
+          if stats, info.header.dtype.isNumeric {
+            let summary = try ArrayStatistics.compute(
+              try NPYFile.map(FilePath(path), maxHeaderSize: options.maxHeaderSize))
+            json = json.adding("stats", Self.statsJSON(summary))
+            text += "  stats    " + Self.statsText(summary) + "\n"
+          }
+          report = (json, text)
         case .npz(let path):
           report = try inspectArchive(path: path, only: nil)
         case .npzMember(let path, let member):
@@ -81,6 +97,10 @@ struct Inspect: ParsableCommand {
       if verify {
         if info != nil { _ = try archive.load(member.key) } else { _ = try archive.bytes(member.key) }
       }
+      var summary: ArrayStatistics?
+      if stats, let info, info.header.dtype.isNumeric {
+        summary = try ArrayStatistics.compute(try archive.map(member.key))
+      }
       var fields: [(String, JSONValue)] = [
         ("name", .string(member.key)),
         ("compression", .string(member.compression.rawValue)),
@@ -111,11 +131,31 @@ struct Inspect: ParsableCommand {
         fields.append(("bytes", .integer(member.uncompressedBytes)))
         line += "  not an array: \(formatBytes(member.uncompressedBytes))"
       }
+      if let summary {
+        fields.append(("stats", Self.statsJSON(summary)))
+        line += "\n    stats  " + Self.statsText(summary)
+      }
       rows.append(.object(fields))
       lines.append(line)
     }
     let json = JSONValue.object([("path", .string(path)), ("format", .string("npz")), ("members", .array(rows))])
     return (json, lines.joined(separator: "\n") + "\n")
+  }
+
+  static func statsJSON(_ s: ArrayStatistics) -> JSONValue {
+    func number(_ value: Double?) -> JSONValue { value.map { .number($0) } ?? .null }
+    return .object([
+      ("min", number(s.min)), ("max", number(s.max)),
+      ("mean", s.meanImaginary.map { .array([number(s.mean), .number($0)]) } ?? number(s.mean)),
+      ("std", number(s.std)), ("nan", .integer(s.nanCount)), ("inf", .integer(s.infCount)),
+    ])
+  }
+
+  static func statsText(_ s: ArrayStatistics) -> String {
+    func show(_ value: Double?) -> String { value.map { $0.isNaN ? "nan" : "\($0)" } ?? "-" }
+    let mean = s.meanImaginary.map { "(\(show(s.mean)), \($0))" } ?? show(s.mean)
+    return
+      "min \(show(s.min))  max \(show(s.max))  mean \(mean)  std \(show(s.std))  nan \(s.nanCount)  inf \(s.infCount)"
   }
 
   static func shapeText(_ shape: [Int]) -> String {

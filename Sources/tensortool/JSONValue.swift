@@ -22,6 +22,12 @@ enum JSONValue {
     }
   }
 
+  /// An object with one more member (other values are returned unchanged).
+  func adding(_ key: String, _ value: JSONValue) -> JSONValue {
+    guard case .object(let members) = self else { return self }
+    return .object(members + [(key, value)])
+  }
+
   /// The value as one line of JSON text.
   var rendered: String {
     var out = ""

@@ -1,7 +1,8 @@
 import Foundation
 import SystemPackage
-import TensorIO
 import Testing
+
+@testable import TensorIO
 
 @Suite("tensortool convert and diff")
 struct ConvertDiffTests {
@@ -124,5 +125,65 @@ struct ConvertDiffTests {
     let doubles = try save("doubles.npy", [1, 2, 3])
     #expect(try tool(["diff", ints, doubles]).status == 0)
     #expect(try tool(["diff", a, dir.appendingPathComponent("missing.npy").path]).status == 2)
+  }
+}
+
+@Suite("inspect --stats")
+struct StatsTests {
+  @Test(
+    "statistics agree with numpy on every numeric fixture",
+    .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
+  func againstNumpy() throws {
+    let paths = Manifest.shared.valid.filter {
+      $0.maxHeaderSize == nil && $0.count > 0
+        && (try? NPYFile.info(at: FilePath($0.path)).header.dtype.isNumeric) == true
+    }.map(\.path)
+    let numpy = try Support.run(["python3", NumpyCrossCheckTests.script, "stats"] + paths)
+    try #require(numpy.status == 0, "\(numpy.stderr)")
+    let expected = numpy.stdout.split(separator: "\n").compactMap {
+      try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+    try #require(expected.count == paths.count)
+    let ours = try Support.run([CLITests.binary, "inspect", "--stats", "--json"] + paths)
+    try #require(ours.status == 0, "\(ours.stderr)")
+    let reports = try #require(try JSONSerialization.jsonObject(with: Data(ours.stdout.utf8)) as? [[String: Any]])
+    func close(_ a: Any?, _ b: Any?) -> Bool {
+      switch (a, b) {
+      case (nil, nil), (is NSNull, nil), (is NSNull, is NSNull), (nil, is NSNull): return true
+      case (let x as Double, let y as Double):
+        return x == y || abs(x - y) <= 1e-9 * max(abs(x), abs(y)) || (x.isNaN && y.isNaN)
+      case (is NSNull, let y as Double): return y.isNaN || y.isInfinite
+      case (let x as [Any], let y as [Any]): return x.count == y.count && zip(x, y).allSatisfy { close($0, $1) }
+      default: return false
+      }
+    }
+    for (report, numpy) in zip(reports, expected) {
+      let stats = try #require(report["stats"] as? [String: Any], "\(report["path"] ?? "")")
+      #expect(stats["nan"] as? Int == numpy["nan"] as? Int, "\(numpy["path"]!)")
+      #expect(stats["inf"] as? Int == numpy["inf"] as? Int, "\(numpy["path"]!)")
+      // With infinities, mean and std are inf/nan arithmetic artefacts (numpy's complex
+      // division by the count included): only the counts, min and max are compared.
+      let keys = (numpy["inf"] as? Int ?? 0) > 0 ? ["min", "max"] : ["min", "max", "mean", "std"]
+      for key in keys where numpy[key] != nil || stats[key] != nil {
+        #expect(
+          close(stats[key], numpy[key]), "\(numpy["path"]!) \(key): \(stats[key] ?? "nil") vs \(numpy[key] ?? "nil")")
+      }
+    }
+  }
+
+  @Test("a large array is reduced on all cores with the same result as one pass")
+  func parallelMatches() throws {
+    let count = 3 << 20
+    let array = try NDArray(zeros: [count], dtype: .float32)
+    let p = array.storage.mutableBase.assumingMemoryBound(to: Float.self)
+    for i in 0..<count { p[i] = Float(i % 1000) - 499.5 }
+    p[7] = .nan
+    let stats = try ArrayStatistics.compute(array)
+    #expect(stats.count == count && stats.nanCount == 1)
+    #expect(stats.min == -499.5 && stats.max == 499.5)
+    let view = try array.slice(0..<count, step: 1).reshaped([3, 1 << 20]).transposed()  // not C-contiguous: one pass
+    let serial = try ArrayStatistics.compute(view)
+    #expect(abs((serial.mean ?? 0) - (stats.mean ?? 1)) < 1e-9)
+    #expect(abs((serial.std ?? 0) - (stats.std ?? 1)) < 1e-9)
   }
 }
