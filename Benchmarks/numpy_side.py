@@ -13,6 +13,17 @@ import time
 import numpy as np
 
 BENCH, DATA, ROUNDS = sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 3
+TENSORTOOL = os.environ.get("TENSORTOOL", "tensortool")
+
+
+def process_time(args, repeats):
+    """Best wall time of running a whole process (start-up included)."""
+    samples = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        subprocess.check_call(args, stdout=subprocess.DEVNULL)
+        samples.append(time.perf_counter() - t)
+    return min(samples)
 
 
 def ours(op, path, repeats, out=None):
@@ -105,6 +116,28 @@ def main():
     if not os.path.exists(npz_deflated):
         np.savez_compressed(npz_deflated, a=m)
 
+    # CLI workloads (issue 5): 1000 small files; a big-endian and a C-ordered 2-d array.
+    small_dir = os.path.join(DATA, "small")
+    if not os.path.isdir(small_dir):
+        os.makedirs(small_dir)
+        for i in range(1000):
+            np.save(os.path.join(small_dir, "s%04d.npy" % i), np.arange(i % 17 + 1, dtype=np.float32))
+    small_files = sorted(os.path.join(small_dir, f) for f in os.listdir(small_dir))
+    big_be = os.path.join(DATA, "f4_be_256MiB.npy")
+    if not os.path.exists(big_be):
+        np.save(big_be, a.astype(">f4"))
+    square = os.path.join(DATA, "f4_8192x8192.npy")
+    if not os.path.exists(square):
+        np.save(square, a.reshape(8192, 8192))
+    out_cli = os.path.join(DATA, "out_cli.npy")
+    numpy_inspect = ("import sys, numpy as np\nfor f in sys.argv[1:]:\n"
+                     "    m = np.load(f, mmap_mode='r')\n    print(f, m.dtype.str, m.shape, m.flags.f_contiguous)")
+    numpy_stats = ("import sys, numpy as np\nm = np.load(sys.argv[1], mmap_mode='r')\n"
+                   "print(m.min(), m.max(), m.mean(), m.std(), np.isnan(m).sum(), np.isinf(m).sum())")
+
+    def convert_numpy(src, fn):
+        np.save(out_np, fn(np.load(src)))
+
     def npz_load_numpy(path):
         with np.load(path) as z:
             return z["a"]
@@ -129,6 +162,21 @@ def main():
             ("npz load stored 256 MiB member (np.load(...)['a'])", lambda: ours("npz-load", npz_stored, 3), lambda: numpy_time(lambda: npz_load_numpy(npz_stored), 3)),
             ("npz map stored 1 MiB member (np.load(...)['a'])", lambda: ours("npz-map", npz_small, 5), lambda: numpy_time(lambda: npz_load_numpy(npz_small), 5, inner=50)),
             ("npz map stored 256 MiB member (np.load(...)['a'])", lambda: ours("npz-map", npz_stored, 5), lambda: numpy_time(lambda: npz_load_numpy(npz_stored), 3)),
+            ("inspect 1000 small files (one process each side)",
+             lambda: process_time([TENSORTOOL, "inspect", "--json"] + small_files, 3),
+             lambda: process_time([sys.executable, "-c", numpy_inspect] + small_files, 3)),
+            ("convert big-endian -> native 256 MiB (np.load().astype('<f4') + np.save)",
+             lambda: process_time([TENSORTOOL, "convert", big_be, out_cli, "--byte-order", "native", "--no-sync"], 3),
+             lambda: numpy_time(lambda: convert_numpy(big_be, lambda x: x.astype("<f4")), 3)),
+            ("convert f4 -> f2 256 MiB (astype('<f2') + np.save)",
+             lambda: process_time([TENSORTOOL, "convert", big, out_cli, "--dtype", "<f2", "--no-sync"], 3),
+             lambda: numpy_time(lambda: convert_numpy(big, lambda x: x.astype("<f2")), 3)),
+            ("convert C -> F 8192x8192 f4 (np.asfortranarray + np.save)",
+             lambda: process_time([TENSORTOOL, "convert", square, out_cli, "--order", "F", "--no-sync"], 3),
+             lambda: numpy_time(lambda: convert_numpy(square, np.asfortranarray), 3)),
+            ("stats 256 MiB f4 (min/max/mean/std/isnan/isinf, one process each side)",
+             lambda: process_time([TENSORTOOL, "inspect", "--stats", big], 3),
+             lambda: process_time([sys.executable, "-c", numpy_stats, big], 3)),
             ("copy-on-write export 1 KiB (numpy: a.copy())", lambda: ours("cow", tiny, 5), lambda: numpy_time(lambda: np.ones(256, np.float32).copy(), 5, inner=1000)),
             ("copy-on-write export 256 MiB (numpy: a.copy())", lambda: ours("cow", big, 5), lambda: numpy_time(lambda: a.copy(), 3)),
         ]:
@@ -137,9 +185,14 @@ def main():
             rows[name][1].append(t_np())
 
     def fmt(op, seconds):
-        if "map" in op or "open" in op or "export" in op:
-            return "%.1f us" % (seconds * 1e6)
-        return "%.1f ms (%.2f GB/s)" % (seconds * 1e3, mib * (1 << 20) / seconds / 1e9)
+        import re
+        size = re.search(r"(\d+) MiB", op)
+        mebibytes = int(size.group(1)) if size else (256 if "8192x8192" in op else None)
+        if mebibytes and "map" not in op and "export" not in op:
+            return "%.1f ms (%.2f GB/s)" % (seconds * 1e3, mebibytes * (1 << 20) / seconds / 1e9)
+        if seconds >= 0.01:
+            return "%.1f ms" % (seconds * 1e3)
+        return "%.1f us" % (seconds * 1e6)
 
     print("numpy %s, %d rounds; each cell: the median over rounds of each round's best time;"
           " ratio = NumPy time / tensortool time (> 1: tensortool faster)" % (np.__version__, ROUNDS))
@@ -154,7 +207,7 @@ def main():
     print()
     print("savez_compressed size: tensortool %d bytes, NumPy %d bytes (%+.3f%%)" % (
         os.path.getsize(npz_ours), os.path.getsize(npz_np), 100.0 * (os.path.getsize(npz_ours) / os.path.getsize(npz_np) - 1)))
-    for p in (out_ours, out_np, npz_ours, npz_np):
+    for p in (out_ours, out_np, npz_ours, npz_np, out_cli):
         if os.path.exists(p):
             os.remove(p)
 

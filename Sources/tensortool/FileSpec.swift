@@ -9,9 +9,15 @@ enum FileSpec: CustomStringConvertible {
   case npzMember(archive: String, member: String)
 
   init(_ text: String) {
-    if let range = text.firstRange(of: ".npz:") {
-      let archive = String(text[..<range.upperBound].dropLast())
-      self = .npzMember(archive: archive, member: String(text[range.upperBound...]))
+    let bytes = Array(text.utf8)
+    let marker = Array(".npz:".utf8)
+    if bytes.count >= marker.count,
+      let start = (0...(bytes.count - marker.count)).first(where: {
+        bytes[$0..<($0 + marker.count)].elementsEqual(marker)
+      })
+    {
+      let archive = String(decoding: bytes[..<(start + 4)], as: UTF8.self)
+      self = .npzMember(archive: archive, member: String(decoding: bytes[(start + marker.count)...], as: UTF8.self))
     } else if text.hasSuffix(".npz") {
       self = .npz(text)
     } else {

@@ -51,7 +51,7 @@ struct Inspect: ParsableCommand {
           let info = try NPYFile.info(at: FilePath(path), maxHeaderSize: options.maxHeaderSize)
           if verify { _ = try NPYFile.load(from: FilePath(path), maxHeaderSize: options.maxHeaderSize) }
           var json = Self.json(path: file, info: info)
-          var text = Self.text(path: file, info: info)
+          var text = self.json ? "" : Self.text(path: file, info: info)
           if stats, info.header.dtype.isNumeric {
             let summary = try ArrayStatistics.compute(
               try NPYFile.map(FilePath(path), maxHeaderSize: options.maxHeaderSize))

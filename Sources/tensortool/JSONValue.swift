@@ -63,6 +63,12 @@ enum JSONValue {
 
   private static func renderString(_ s: String, into out: inout String) {
     out += "\""
+    // Most strings need no escaping: append them whole.
+    if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0x7f }) {
+      out += s
+      out += "\""
+      return
+    }
     for scalar in s.unicodeScalars {
       switch scalar {
       case "\"": out += "\\\""

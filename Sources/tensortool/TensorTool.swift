@@ -27,7 +27,43 @@ struct TensorTool: ParsableCommand {
         arguments.append(argument)
       }
     }
+    if arguments.first == "inspect", arguments.count > 64 {
+      inspectMany(Array(arguments.dropFirst()))
+      return
+    }
     main(arguments)
+  }
+
+  /// `inspect` with many files: ArgumentParser's handling of positional values grows
+  /// quadratically with their number, so the options are parsed alone and the files
+  /// handed over directly.
+  static func inspectMany(_ arguments: [String]) {
+    var options: [String] = []
+    var files: [String] = []
+    var index = 0
+    var onlyOperands = false
+    while index < arguments.count {
+      let argument = arguments[index]
+      if onlyOperands || !argument.hasPrefix("-") || argument == "-" {
+        files.append(argument)
+      } else if argument == "--" {
+        onlyOperands = true
+      } else {
+        options.append(argument)
+        if argument == "--max-header-size", index + 1 < arguments.count {
+          options.append(arguments[index + 1])
+          index += 1
+        }
+      }
+      index += 1
+    }
+    do {
+      var command = try Inspect.parse(options + files.prefix(1))
+      command.files = files
+      try command.run()
+    } catch {
+      Inspect.exit(withError: error)
+    }
   }
 }
 

@@ -51,3 +51,29 @@ struct CastTests {
     }
   }
 }
+
+@Suite("float16 conversion")
+struct HalfFloatTests {
+  @Test("the integer float32 -> float16 path equals Float16(Float) on edge and random inputs")
+  func matchesStandardLibrary() {
+    var rng = NumpyCrossCheckTests.SeededGenerator(state: 16)
+    var inputs: [UInt32] = []
+    // Every float32 exponent with mantissas at rounding boundaries, both signs.
+    for exponent in UInt32(0)...255 {
+      for mantissa: UInt32 in [0, 1, 0xFFF, 0x1000, 0x1001, 0x1FFF, 0x2000, 0x3000, 0x7F_E000, 0x7F_F000, 0x7F_FFFF] {
+        inputs.append(exponent << 23 | mantissa)
+        inputs.append(0x8000_0000 | exponent << 23 | mantissa)
+      }
+    }
+    for _ in 0..<200_000 { inputs.append(UInt32(truncatingIfNeeded: rng.next())) }
+    var mismatches = 0
+    for value in inputs {
+      let expected = Float16(Float(bitPattern: value)).bitPattern
+      if HalfFloat.bits(value) != expected {
+        mismatches += 1
+        if mismatches < 5 { Issue.record("0x\(String(value, radix: 16)): \(HalfFloat.bits(value)) vs \(expected)") }
+      }
+    }
+    #expect(mismatches == 0)
+  }
+}

@@ -1,3 +1,4 @@
+import Dispatch
 import SystemPackage
 
 /// Converting an array's dtype (numpy's `astype(casting='unsafe')`), byte order and
@@ -109,6 +110,9 @@ final class ConvertedPieces {
   private let staging: Storage?
   private var cursor: StridedCursor
   private var done = 0
+  /// For a 2-d transpose (the walk's outer axis contiguous in the source): the inner
+  /// axis's length and byte stride, gathered in cache-sized tiles.
+  private let transpose: (inner: Int, stride: Int)?
 
   init(_ array: NDArray, to target: DType, order: MemoryOrder, chunkElements: Int = Conversion.chunkElements)
     throws(TensorIOError)
@@ -117,12 +121,20 @@ final class ConvertedPieces {
     self.array = array
     self.source = array.dtype
     self.target = target
-    self.chunk = max(1, min(array.count, chunkElements))
-    self.output = try Storage(zeroedByteCount: chunk * target.itemSize)
     // Walk the source in the target's order.
     let shape = order == .c ? array.shape : Array(array.shape.reversed())
     let strides = order == .c ? array.strides : Array(array.strides.reversed())
     let contiguous = Layout.isContiguous(shape: shape, strides: strides, itemSize: source.itemSize, order: .c)
+    let size = source.itemSize
+    if !contiguous, shape.count == 2, strides[0] == size, [1, 2, 4, 8].contains(size), shape[1] > 0 {
+      transpose = (shape[1], strides[1])
+      // Whole outer rows per piece, so that tiles never straddle pieces.
+      self.chunk = max(1, min(array.count, chunkElements) / shape[1]) * shape[1]
+    } else {
+      transpose = nil
+      self.chunk = max(1, min(array.count, chunkElements))
+    }
+    self.output = try Storage(zeroedByteCount: chunk * target.itemSize)
     self.staging = contiguous ? nil : try Storage(zeroedByteCount: chunk * source.itemSize)
     self.cursor = StridedCursor(shape: shape, strides: strides)
   }
@@ -134,7 +146,26 @@ final class ConvertedPieces {
     let n = min(chunk, count - done)
     let base = array.storage.mutableBase + array.byteOffset
     let input: UnsafeRawPointer
-    if let staging {
+    if let staging, let transpose {
+      // Rows split over cores, each gathering whole tiles.
+      let rows = n / transpose.inner
+      let first = done / transpose.inner
+      let parts = rows >= 64 ? ProcessInfoLite.activeProcessorCount : 1
+      let step = ((rows + parts - 1) / parts + 15) / 16 * 16
+      let size = source.itemSize
+      nonisolated(unsafe) let from = UnsafeRawPointer(base + first * size)
+      nonisolated(unsafe) let to = staging.mutableBase
+      DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let start = part * step
+        let count = min(step, rows - start)
+        if count > 0 {
+          Transpose.gather(
+            from + start * size, rows: count, inner: transpose.inner, stride: transpose.stride, itemSize: size,
+            into: to + start * transpose.inner * size)
+        }
+      }
+      input = UnsafeRawPointer(staging.mutableBase)
+    } else if let staging {
       let to = staging.mutableBase
       let size = source.itemSize
       for k in 0..<n {
@@ -145,16 +176,78 @@ final class ConvertedPieces {
     } else {
       input = UnsafeRawPointer(base + done * source.itemSize)
     }
-    let outSize = target.itemSize
-    if source == target {
-      output.mutableBase.copyMemory(from: input, byteCount: n * outSize)
-    } else if source.withByteOrder(.little) == target.withByteOrder(.little) {
-      output.mutableBase.copyMemory(from: input, byteCount: n * outSize)
-      ByteSwap.convert(output.mutableBase, count: n, from: source, to: target)
-    } else {
-      try Cast.convert(input, source, output.mutableBase, target, count: n)
-    }
+    try convertParallel(input, count: n)
     done += n
-    return UnsafeRawBufferPointer(start: output.mutableBase, count: n * outSize)
+    return UnsafeRawBufferPointer(start: output.mutableBase, count: n * target.itemSize)
+  }
+
+  /// Converts `count` contiguous source elements into `output`, split over cores for
+  /// large pieces.
+  private func convertParallel(_ input: UnsafeRawPointer, count: Int) throws(TensorIOError) {
+    let parts = count >= (1 << 18) ? ProcessInfoLite.activeProcessorCount : 1
+    let step = (count + parts - 1) / parts
+    let results = ResultSlots<Bool>(count: parts)
+    let (source, target) = (self.source, self.target)
+    nonisolated(unsafe) let from = input
+    nonisolated(unsafe) let to = output.mutableBase
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+      let start = part * step
+      let n = min(step, count - start)
+      guard n > 0 else {
+        results.set(part, .success(true))
+        return
+      }
+      let a = from + start * source.itemSize
+      let b = to + start * target.itemSize
+      do throws(TensorIOError) {
+        if source == target {
+          b.copyMemory(from: a, byteCount: n * target.itemSize)
+        } else if source.withByteOrder(.little) == target.withByteOrder(.little) {
+          b.copyMemory(from: a, byteCount: n * target.itemSize)
+          ByteSwap.convert(b, count: n, from: source, to: target)
+        } else {
+          try Cast.convert(a, source, b, target, count: n)
+        }
+        results.set(part, .success(true))
+      } catch {
+        results.set(part, .failure(error))
+      }
+    }
+    for part in 0..<parts { _ = try results.get(part) }
+  }
+}
+
+/// Cache-blocked gathering of a 2-d transpose.
+enum Transpose {
+  /// Writes `rows` rows of `inner` elements: element `(r, i)` of the output (row-major)
+  /// is read at `base + r * itemSize + i * stride`. Tiles of one cache line of rows are
+  /// walked along `i`, so every source line read serves a whole tile.
+  static func gather(
+    _ base: UnsafeRawPointer, rows: Int, inner: Int, stride: Int, itemSize: Int, into out: UnsafeMutableRawPointer
+  ) {
+    switch itemSize {
+    case 1: gather(base, rows, inner, stride, out, UInt8.self)
+    case 2: gather(base, rows, inner, stride, out, UInt16.self)
+    case 4: gather(base, rows, inner, stride, out, UInt32.self)
+    default: gather(base, rows, inner, stride, out, UInt64.self)
+    }
+  }
+
+  private static func gather<T: FixedWidthInteger>(
+    _ base: UnsafeRawPointer, _ rows: Int, _ inner: Int, _ stride: Int, _ out: UnsafeMutableRawPointer, _: T.Type
+  ) {
+    let tile = max(1, 64 / MemoryLayout<T>.size)
+    let destination = out.assumingMemoryBound(to: T.self)
+    var r0 = 0
+    while r0 < rows {
+      let r1 = min(rows, r0 + tile)
+      for i in 0..<inner {
+        let line = base + i * stride
+        for r in r0..<r1 {
+          destination[r * inner + i] = line.loadUnaligned(fromByteOffset: r * MemoryLayout<T>.size, as: T.self)
+        }
+      }
+      r0 = r1
+    }
   }
 }

@@ -23,6 +23,10 @@ enum Cast {
     }
     let swapIn = source.byteOrder.needsSwap
     let swapOut = target.byteOrder.needsSwap
+    if source.kind == .float(bytes: 4) && target.kind == .float(bytes: 2) {
+      HalfFloat.convert(from, to, count: count, swapIn: swapIn, swapOut: swapOut)
+      return
+    }
     func run<S: CastSource>(_: S.Type) {
       switch target.kind {
       case .bool: loop(S.self, Bool.self, from, to, count, swapIn, swapOut)
@@ -203,6 +207,45 @@ extension Complex: CastSource, CastDestination where Real: CastSource & CastDest
     switch value {
     case .complex(let re, let im): self.init(Real(re), Real(im))
     default: self.init(Real(casting: value), 0)
+    }
+  }
+}
+
+/// float32 to float16 without the software conversion call Swift makes on CPUs it
+/// does not assume F16C for: round-to-nearest-even by integer arithmetic (Fabian
+/// Giesen's method), identical to `Float16(Float)` for every input; NaNs take the exact
+/// path so that their payloads come out as numpy's do.
+enum HalfFloat {
+  @inline(__always)
+  static func bits(_ value: UInt32) -> UInt16 {
+    let sign = value & 0x8000_0000
+    var f = value ^ sign
+    let out: UInt32
+    if f >= 0x4780_0000 {  // (127 + 16) << 23: overflow to infinity, or inf/NaN
+      if f > 0x7F80_0000 { return Float16(Float(bitPattern: value)).bitPattern }
+      out = 0x7C00
+    } else if f < 0x3880_0000 {  // 113 << 23: the result is subnormal or zero
+      let magic: UInt32 = 0x3F00_0000  // ((127 - 15) + (23 - 10) + 1) << 23
+      let sum = Float(bitPattern: f) + Float(bitPattern: magic)
+      out = sum.bitPattern &- magic
+    } else {
+      let odd = (f >> 13) & 1
+      f = f &+ 0xC800_0FFF  // ((15 - 127) << 23) + 0xfff, wrapping
+      f = f &+ odd
+      out = f >> 13
+    }
+    return UInt16(truncatingIfNeeded: out | (sign >> 16))
+  }
+
+  static func convert(
+    _ from: UnsafeRawPointer, _ to: UnsafeMutableRawPointer, count: Int, swapIn: Bool, swapOut: Bool
+  ) {
+    for i in 0..<count {
+      var value = from.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
+      if swapIn { value = value.byteSwapped }
+      var half = bits(value)
+      if swapOut { half = half.byteSwapped }
+      to.storeBytes(of: half, toByteOffset: 2 * i, as: UInt16.self)
     }
   }
 }
