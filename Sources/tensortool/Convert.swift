@@ -57,6 +57,9 @@ struct Convert: ParsableCommand {
       """)
   var noSync = false
 
+  @Flag(name: .shortAndLong, help: "No progress bar.")
+  var quiet = false
+
   @OptionGroup var options: ReadOptions
 
   enum OrderArgument: String, ExpressibleByArgument {
@@ -109,8 +112,11 @@ struct Convert: ParsableCommand {
       }
       let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
       let (target, memoryOrder) = try plan(array)
+      let bar = ProgressBar(total: array.count * target.itemSize, label: "convert", quiet: quiet)
+      defer { bar.finish() }
       try Conversion.writeNPY(
-        array, to: FilePath(path), dtype: target, order: memoryOrder, durability: noSync ? .unsynced : .synced)
+        array, to: FilePath(path), dtype: target, order: memoryOrder, durability: noSync ? .unsynced : .synced,
+        progress: { bar.update($0) })
     case .npz(let path):
       var members: [(name: String, array: NDArray)] = []
       if case .npz(let sourcePath) = from {

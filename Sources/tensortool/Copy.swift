@@ -35,6 +35,9 @@ struct Copy: ParsableCommand {
   @Flag(help: "Print JSON: one object with the legs.")
   var json = false
 
+  @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+  var quiet = false
+
   @OptionGroup var options: ReadOptions
 
   func validate() throws {
@@ -72,7 +75,7 @@ struct Copy: ParsableCommand {
   func run() throws {
     do {
       let legs = try performLegs()
-      report(legs)
+      if !quiet { report(legs) }
     } catch {
       reportError(error)
       throw ExitCode(1)

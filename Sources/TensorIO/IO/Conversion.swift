@@ -50,8 +50,10 @@ public enum Conversion {
 
   /// Writes `array` converted to `target` in `order` as an `.npy` at `path`, streaming
   /// (memory bounded by `chunkElements`), atomically.
+  /// `progress`, when given, is called after each piece with the bytes written so far.
   public static func writeNPY(
-    _ array: NDArray, to path: FilePath, dtype target: DType, order: MemoryOrder, durability: Durability = .synced
+    _ array: NDArray, to path: FilePath, dtype target: DType, order: MemoryOrder, durability: Durability = .synced,
+    progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
     // As np.save: Fortran order only when the layout is not also C-contiguous (1-d arrays,
     // or shapes with one axis longer than 1, are both).
@@ -68,6 +70,7 @@ public enum Conversion {
       try stream(array, to: target, order: fortran ? .fortran : .c) { (piece) throws(TensorIOError) in
         try file.write(piece, at: offset)
         offset += piece.count
+        progress?(offset)
       }
     }
   }

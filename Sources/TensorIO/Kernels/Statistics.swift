@@ -56,6 +56,36 @@ public struct ArrayStatistics: Sendable, Hashable {
       m2 += dRe * (re - meanRe) + dIm * (im - meanIm)
     }
 
+    /// Adds a piece of real values: one pass for counts, sum, min and max, a second
+    /// (cache-hot) pass for the squared deviations from the piece's mean.
+    mutating func addReal(_ values: UnsafeBufferPointer<Double>) {
+      var piece = Partial()
+      var sum = 0.0
+      for v in values {
+        if v.isInfinite { piece.inf += 1 }
+        if v.isNaN {
+          piece.nan += 1
+          continue
+        }
+        piece.n += 1
+        sum += v
+        if v < piece.minimum { piece.minimum = v }
+        if v > piece.maximum { piece.maximum = v }
+      }
+      piece.count = values.count
+      if piece.n > 0 {
+        let mean = sum / Double(piece.n)
+        var m2 = 0.0
+        for v in values where !v.isNaN {
+          let d = v - mean
+          m2 += d * d
+        }
+        piece.meanRe = mean
+        piece.m2 = m2
+      }
+      merge(piece)
+    }
+
     mutating func merge(_ other: Partial) {
       count += other.count
       nan += other.nan
@@ -113,7 +143,7 @@ public struct ArrayStatistics: Sendable, Hashable {
           if isComplex {
             for k in 0..<(values.count / 2) { partial.add(values[2 * k], values[2 * k + 1]) }
           } else {
-            for value in values { partial.add(value, 0) }
+            partial.addReal(values)
           }
         }
         results.set(i, .success(partial))
