@@ -76,32 +76,6 @@ public enum Conversion {
   }
 }
 
-/// Successive byte offsets of an array's elements in C order of `shape`, one step at a time.
-struct StridedCursor {
-  let shape: [Int]
-  let strides: [Int]
-  private var index: [Int]
-  private(set) var offset = 0
-
-  init(shape: [Int], strides: [Int]) {
-    self.shape = shape
-    self.strides = strides
-    self.index = [Int](repeating: 0, count: shape.count)
-  }
-
-  mutating func advance() {
-    var axis = shape.count - 1
-    while axis >= 0 {
-      index[axis] += 1
-      offset += strides[axis]
-      if index[axis] < shape[axis] { return }
-      offset -= strides[axis] * shape[axis]
-      index[axis] = 0
-      axis -= 1
-    }
-  }
-}
-
 /// `array`'s elements converted to a dtype and memory order, produced a bounded piece
 /// at a time (pull-based, so that two arrays can be walked in step).
 final class ConvertedPieces {

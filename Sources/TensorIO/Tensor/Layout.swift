@@ -58,34 +58,37 @@ enum Layout {
 
   /// Calls `body` with the byte offset of every element, in C order of `shape`.
   static func forEachElement(shape: [Int], strides: [Int], _ body: (Int) -> Void) {
-    if shape.contains(0) { return }
-    let rank = shape.count
-    if rank == 0 {
-      body(0)
-      return
+    guard let count = byteCount(shape: shape, itemSize: 1), count > 0 else { return }
+    var cursor = StridedCursor(shape: shape, strides: strides)
+    for _ in 0..<count {
+      body(cursor.offset)
+      cursor.advance()
     }
-    var index = [Int](repeating: 0, count: rank)
-    var offset = 0
-    let last = rank - 1
-    let innerCount = shape[last]
-    let innerStride = strides[last]
-    while true {
-      var inner = offset
-      for _ in 0..<innerCount {
-        body(inner)
-        inner += innerStride
-      }
-      // Advance the outer index (all axes but the last).
-      var axis = last - 1
-      while axis >= 0 {
-        index[axis] += 1
-        offset += strides[axis]
-        if index[axis] < shape[axis] { break }
-        offset -= strides[axis] * shape[axis]
-        index[axis] = 0
-        axis -= 1
-      }
-      if axis < 0 { return }
+  }
+}
+
+/// Successive byte offsets of an array's elements in C order of `shape`, one step at a time.
+struct StridedCursor {
+  let shape: [Int]
+  let strides: [Int]
+  private var index: [Int]
+  private(set) var offset = 0
+
+  init(shape: [Int], strides: [Int]) {
+    self.shape = shape
+    self.strides = strides
+    self.index = [Int](repeating: 0, count: shape.count)
+  }
+
+  mutating func advance() {
+    var axis = shape.count - 1
+    while axis >= 0 {
+      index[axis] += 1
+      offset += strides[axis]
+      if index[axis] < shape[axis] { return }
+      offset -= strides[axis] * shape[axis]
+      index[axis] = 0
+      axis -= 1
     }
   }
 }
