@@ -94,10 +94,16 @@ struct HostileInputTests {
     }
   }
 
-  @Test("directories and missing files give system errors naming them")
+  @Test("directories, FIFOs and missing files give errors naming them, without hanging")
   func notFiles() throws {
     let dir = try Support.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
+    let fifo = dir.appendingPathComponent("pipe.npy").path
+    try #require(mkfifo(fifo, 0o600) == 0)
+    #expect {
+      try NPYFile.info(at: FilePath(fifo))
+    } throws: { error in (error as? TensorIOError)?.path == fifo }
+    #expect(throws: TensorIOError.self) { try NPZArchive(path: FilePath(fifo)) }
     #expect {
       try NPYFile.info(at: FilePath(dir.path))
     } throws: { error in (error as? TensorIOError)?.path == dir.path }

@@ -10,7 +10,9 @@ final class OpenFile {
   init(path: FilePath, writable: Bool = false) throws(TensorIOError) {
     self.path = path.string
     do {
-      descriptor = try FileDescriptor.open(path, writable ? .readWrite : .readOnly, options: [.closeOnExec])
+      // Non-blocking, so that a FIFO (refused below: not a regular file) cannot hang the open.
+      descriptor = try FileDescriptor.open(
+        path, writable ? .readWrite : .readOnly, options: [.closeOnExec, .nonBlocking])
     } catch let error as Errno {
       throw TensorIOError(.system(operation: "open", errno: error), path: path.string)
     } catch {
