@@ -66,12 +66,31 @@ public enum Conversion {
     try AtomicFile.write(to: path, expectedSize: total, durability: durability) {
       (file: AtomicFile) throws(TensorIOError) in
       try typedThrows { try header.withUnsafeBytes { try file.write($0, at: 0) } }
+      // Each piece is written on another thread while the next one is converted (the
+      // pieces alternate between two buffers).
+      let pieces = try ConvertedPieces(array, to: target, order: fortran ? .fortran : .c)
+      let writer = DispatchQueue(label: "tensortool.convert-writer")
+      let failure = FirstError()
+      // Only the writer queue writes from here on, one write at a time.
+      nonisolated(unsafe) let output = file
       var offset = header.count
-      try stream(array, to: target, order: fortran ? .fortran : .c) { (piece) throws(TensorIOError) in
-        try file.write(piece, at: offset)
+      while let piece = try pieces.next() {
+        writer.sync {}  // the previous write is done: its buffer may be reused after this piece
+        if let error = failure.error { throw error }
+        nonisolated(unsafe) let bytes = piece
+        let at = offset
+        writer.async {
+          do throws(TensorIOError) {
+            try output.write(bytes, at: at)
+          } catch {
+            failure.record(error)
+          }
+        }
         offset += piece.count
         progress?(offset)
       }
+      writer.sync {}
+      if let error = failure.error { throw error }
     }
   }
 }
@@ -83,7 +102,10 @@ final class ConvertedPieces {
   private let source: DType
   private let target: DType
   private let chunk: Int
-  private let output: Storage
+  /// Two output buffers, used in turn: a piece stays valid until the call after the
+  /// next one, so that it can be written while the next piece is converted.
+  private let outputs: [Storage]
+  private var turn = 0
   private let staging: Storage?
   private var cursor: StridedCursor
   private var done = 0
@@ -111,12 +133,15 @@ final class ConvertedPieces {
       transpose = nil
       self.chunk = max(1, min(array.count, chunkElements))
     }
-    self.output = try Storage(zeroedByteCount: chunk * target.itemSize)
+    self.outputs = [
+      try Storage(zeroedByteCount: chunk * target.itemSize), try Storage(zeroedByteCount: chunk * target.itemSize),
+    ]
     self.staging = contiguous ? nil : try Storage(zeroedByteCount: chunk * source.itemSize)
     self.cursor = StridedCursor(shape: shape, strides: strides)
   }
 
-  /// The next piece, or `nil` once every element was produced. Valid until the next call.
+  /// The next piece, or `nil` once every element was produced. Valid until the call
+  /// after the next one.
   func next() throws(TensorIOError) -> UnsafeRawBufferPointer? {
     let count = array.count
     guard done < count else { return nil }
@@ -153,20 +178,24 @@ final class ConvertedPieces {
     } else {
       input = UnsafeRawPointer(base + done * source.itemSize)
     }
-    try convertParallel(input, count: n)
+    let output = outputs[turn]
+    turn ^= 1
+    try convertParallel(input, count: n, into: output.mutableBase)
     done += n
     return UnsafeRawBufferPointer(start: output.mutableBase, count: n * target.itemSize)
   }
 
   /// Converts `count` contiguous source elements into `output`, split over cores for
   /// large pieces.
-  private func convertParallel(_ input: UnsafeRawPointer, count: Int) throws(TensorIOError) {
+  private func convertParallel(_ input: UnsafeRawPointer, count: Int, into output: UnsafeMutableRawPointer)
+    throws(TensorIOError)
+  {
     let parts = count >= (1 << 18) ? ProcessInfoLite.activeProcessorCount : 1
     let step = (count + parts - 1) / parts
     let results = ResultSlots<Bool>(count: parts)
     let (source, target) = (self.source, self.target)
     nonisolated(unsafe) let from = input
-    nonisolated(unsafe) let to = output.mutableBase
+    nonisolated(unsafe) let to = output
     DispatchQueue.concurrentPerform(iterations: parts) { part in
       let start = part * step
       let n = min(step, count - start)
