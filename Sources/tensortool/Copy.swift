@@ -100,7 +100,8 @@ struct Copy: ParsableCommand {
         let moved: Tensor
         if device == .cpu {
           // Into memory: a mapped file is read, a device tensor is copied back.
-          moved = tensor.device == .cpu ? (wasMapped ? try tensor.copy() : tensor) : try tensor.cpu(path: transfer)
+          moved =
+            tensor.device == .cpu ? (wasMapped ? try readIntoMemory(tensor) : tensor) : try tensor.cpu(path: transfer)
         } else {
           moved = try tensor.to(device, path: transfer)
         }
@@ -130,6 +131,13 @@ struct Copy: ParsableCommand {
       start = clock.now
     }
     return legs
+  }
+
+  /// A host copy of a mapped tensor in its own memory order (a Fortran-order file stays
+  /// Fortran-order through `cpu`).
+  private func readIntoMemory(_ tensor: Tensor) throws -> Tensor {
+    let array = try tensor.numpy()
+    return Tensor(try array.copy(order: Conversion.naturalOrder(of: array)))
   }
 
   private func checksum(_ tensor: Tensor) throws -> UInt32 {

@@ -33,8 +33,8 @@ extension Tensor {
     }
   }
 
-  /// A copy with its own storage on the same device, contiguous in C order (PyTorch's
-  /// `clone()` followed by `contiguous()`).
+  /// A copy with its own storage on the same device (PyTorch's `clone()`): contiguous in
+  /// C order on the host; on a device, a Fortran-contiguous tensor keeps its order.
   public func copy() throws(TensorIOError) -> Tensor {
     switch buffer {
     case .host(let storage):
