@@ -507,6 +507,10 @@ struct PythonLiteralParser {
       pos += 1
     }
     if isBytes { return .bytes(scalars.map { UInt8(truncatingIfNeeded: $0.value) }) }
+    if scalars.allSatisfy({ $0.isASCII }) {
+      // The common case (every descr, every key): decoding bytes is far cheaper.
+      return .string(String(decoding: scalars.map { UInt8(truncatingIfNeeded: $0.value) }, as: UTF8.self))
+    }
     return .string(String(String.UnicodeScalarView(scalars)))
   }
 
