@@ -12,9 +12,8 @@ struct Convert: ParsableCommand {
       --dtype gives numpy's astype(DESCR, casting='unsafe') bit for bit; where numpy's
       result is undefined (a float NaN, infinity or out-of-range value cast to an
       integer), NaN becomes 0 and other values saturate to the integer's range.
-      An .npy destination is written streaming, in bounded memory (about 1 Mi elements
-      of source and target at a time, whatever the file's size); an .npz member is
-      converted in memory. The output is written atomically: a failed convert leaves no
+      Output is written streaming, in bounded memory (about 1 Mi elements of source and
+      target at a time, whatever the file's size), for .npy and .npz destinations alike. The output is written atomically: a failed convert leaves no
       DST and never touches an existing one.
 
       Examples:
@@ -118,27 +117,27 @@ struct Convert: ParsableCommand {
         array, to: FilePath(path), dtype: target, order: memoryOrder, durability: noSync ? .unsynced : .synced,
         progress: { bar.update($0) })
     case .npz(let path):
-      var members: [(name: String, array: NDArray)] = []
+      var plans: [NPZArchive.MemberPlan] = []
       if case .npz(let sourcePath) = from {
         let archive = try NPZArchive(path: FilePath(sourcePath), maxHeaderSize: options.maxHeaderSize)
         for member in archive.members {
           let array = try archive.map(member.key)
           let (target, memoryOrder) = try plan(array)
-          members.append((member.key, try Conversion.converted(array, dtype: target, order: memoryOrder)))
+          plans.append(.init(name: member.key, array: array, dtype: target, order: memoryOrder))
         }
       } else {
         let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
         let (target, memoryOrder) = try plan(array)
-        members.append(("arr_0", try Conversion.converted(array, dtype: target, order: memoryOrder)))
+        plans.append(.init(name: "arr_0", array: array, dtype: target, order: memoryOrder))
       }
       try NPZArchive.write(
-        members, to: FilePath(path), compression: compression, durability: noSync ? .unsynced : .synced)
+        plans, to: FilePath(path), compression: compression, durability: noSync ? .unsynced : .synced)
     case .npzMember(let path, let member):
       let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
       let (target, memoryOrder) = try plan(array)
       let name = member.hasSuffix(".npy") ? String(member.dropLast(4)) : member
       try NPZArchive.write(
-        [(name, try Conversion.converted(array, dtype: target, order: memoryOrder))], to: FilePath(path),
+        [.init(name: name, array: array, dtype: target, order: memoryOrder)], to: FilePath(path),
         compression: compression, durability: noSync ? .unsynced : .synced)
     }
   }

@@ -44,8 +44,40 @@ extension NPZArchive {
     _ arrays: [(name: String, array: NDArray)], to path: FilePath, compression: WriteCompression,
     durability: Durability, forceZip64: Bool
   ) throws(TensorIOError) {
+    let plans = arrays.map {
+      MemberPlan(name: $0.name, array: $0.array, dtype: $0.array.dtype, order: Conversion.naturalOrder(of: $0.array))
+    }
+    try write(plans, to: path, compression: compression, durability: durability, forceZip64: forceZip64)
+  }
+
+  /// A member to write: an array converted on the way to `dtype` in `order`.
+  public struct MemberPlan: Sendable {
+    /// The member's name (`.npy` is appended).
+    public var name: String
+    /// The source array.
+    public var array: NDArray
+    /// The dtype written (the array's, or a cast / byte-order change of it).
+    public var dtype: DType
+    /// The memory order written.
+    public var order: MemoryOrder
+
+    /// A plan.
+    public init(name: String, array: NDArray, dtype: DType, order: MemoryOrder) {
+      self.name = name
+      self.array = array
+      self.dtype = dtype
+      self.order = order
+    }
+  }
+
+  /// Writes an `.npz` whose members are arrays converted on the way (dtype, byte order,
+  /// memory order), streaming: memory stays bounded whatever the members' sizes.
+  public static func write(
+    _ plans: [MemberPlan], to path: FilePath, compression: WriteCompression = .stored,
+    durability: Durability = .synced, forceZip64: Bool = false
+  ) throws(TensorIOError) {
     var seen = Set<String>()
-    for (name, _) in arrays {
+    for name in plans.map(\.name) {
       guard !name.isEmpty, seen.insert(name).inserted else {
         throw TensorIOError(.invalidArgument("member names must be non-empty and unique: '\(name)'"), path: path.string)
       }
@@ -56,35 +88,54 @@ extension NPZArchive {
     }
     try AtomicFile.write(to: path, durability: durability) { (file: AtomicFile) throws(TensorIOError) in
       let zip = ZipWriter(file: file, forceZip64: forceZip64)
-      for (name, array) in arrays {
-        try writeMember(zip, name: name + ".npy", array: array, compression: compression)
+      for plan in plans {
+        try writeMember(zip, plan: plan, compression: compression)
       }
       try zip.finish()
     }
   }
 
-  private static func writeMember(_ zip: ZipWriter, name: String, array: NDArray, compression: WriteCompression)
+  private static func writeMember(_ zip: ZipWriter, plan: MemberPlan, compression: WriteCompression)
     throws(TensorIOError)
   {
+    let array = plan.array
     try array.storage.checkOpen()
-    let fortran = !array.isCContiguous && array.isFortranContiguous
-    let source = array.isCContiguous || array.isFortranContiguous ? array : try array.copy(order: .c)
-    let (_, header) = try NPYHeader(dtype: array.dtype, shape: array.shape, fortranOrder: fortran).encoded()
-    let data = source.contiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
-    let size = header.count + data.count
+    let target = plan.dtype
+    // As np.save: Fortran order only when the layout is not also C-contiguous.
+    let fStrides = Layout.contiguousStrides(shape: array.shape, itemSize: target.itemSize, order: .fortran)
+    let fortran =
+      plan.order == .fortran
+      && !Layout.isContiguous(shape: array.shape, strides: fStrides, itemSize: target.itemSize, order: .c)
+    let order: MemoryOrder = fortran ? .fortran : .c
+    let (_, header) = try NPYHeader(dtype: target, shape: array.shape, fortranOrder: fortran).encoded()
+    let dataBytes = array.count * target.itemSize
+    let size = header.count + dataBytes
+    // The data, a bounded piece at a time: straight from the array's memory when it is
+    // already what is written, else converted.
+    let direct =
+      target == array.dtype
+      && Layout.isContiguous(shape: array.shape, strides: array.strides, itemSize: target.itemSize, order: order)
+    let converted = direct ? nil : try ConvertedPieces(array, to: target, order: order)
+    let directBytes = direct ? array.contiguousBytes : nil
+    var directOffset = 0
+    let piece = 64 << 20
+    func next() throws(TensorIOError) -> UnsafeRawBufferPointer? {
+      if let converted { return try converted.next() }
+      guard let bytes = directBytes, directOffset < bytes.count else { return nil }
+      let part = UnsafeRawBufferPointer(rebasing: bytes[directOffset..<min(bytes.count, directOffset + piece)])
+      directOffset += part.count
+      return part
+    }
     switch compression {
     case .stored:
-      try zip.addMember(name: name, method: Zip.methodStored, uncompressedSize: size) { (sink) throws(TensorIOError) in
+      try zip.addMember(name: plan.name + ".npy", method: Zip.methodStored, uncompressedSize: size) {
+        (sink) throws(TensorIOError) in
         try typedThrows { try header.withUnsafeBytes { try sink($0) } }
         var crc = header.withUnsafeBytes { CRC32.checksum($0) }
-        // Each 64 MiB piece is written while its CRC-32 is computed on another core.
-        let piece = 64 << 20
-        var start = 0
-        while start < data.count {
-          let part = UnsafeRawBufferPointer(rebasing: data[start..<min(data.count, start + piece)])
-          let pieceCRC = try overlapped(part) { (bytes) throws(TensorIOError) in try sink(bytes) }
-          crc = CRC32.combine(crc, pieceCRC, lengthOfB: part.count)
-          start += part.count
+        // Each piece is written while its CRC-32 is computed on another core.
+        while let part = try next() {
+          let partCRC = try overlapped(part) { (bytes) throws(TensorIOError) in try sink(bytes) }
+          crc = CRC32.combine(crc, partCRC, lengthOfB: part.count)
         }
         return crc
       }
@@ -92,20 +143,32 @@ extension NPZArchive {
       guard (-1...9).contains(level) else {
         throw TensorIOError(.invalidArgument("compression level \(level) is not in 1...9 (or -1)"))
       }
-      try zip.addMember(name: name, method: Zip.methodDeflate, uncompressedSize: size) { (sink) throws(TensorIOError) in
-        // The npy header as the stream's first (sync-flushed) piece, then the data.
-        let headerCRC = try typedThrows {
-          try header.withUnsafeBytes { bytes in
-            try Deflate.compress(bytes, level: Int32(level), isFinal: data.isEmpty) { (piece) throws(TensorIOError) in
-              try typedThrows { try piece.withUnsafeBytes { try sink($0) } }
-            }
-          }
-        }
-        if data.isEmpty { return headerCRC }
-        let dataCRC = try Deflate.compress(data, level: Int32(level), isFinal: true) { (piece) throws(TensorIOError) in
+      try zip.addMember(name: plan.name + ".npy", method: Zip.methodDeflate, uncompressedSize: size) {
+        (sink) throws(TensorIOError) in
+        func emit(_ piece: [UInt8]) throws(TensorIOError) {
           try typedThrows { try piece.withUnsafeBytes { try sink($0) } }
         }
-        return CRC32.combine(headerCRC, dataCRC, lengthOfB: data.count)
+        // The npy header as the stream's first (sync-flushed) piece, then the data; each
+        // piece primes its first chunk with the end of the piece before.
+        var crc = try typedThrows {
+          try header.withUnsafeBytes { bytes in
+            try Deflate.compress(bytes, level: Int32(level), isFinal: dataBytes == 0, sink: emit)
+          }
+        }
+        var written = 0
+        var tail: [UInt8] = []
+        while let part = try next() {
+          written += part.count
+          let partCRC = try typedThrows {
+            try tail.withUnsafeBytes { previous in
+              try Deflate.compress(
+                part, level: Int32(level), isFinal: written == dataBytes, dictionary: previous, sink: emit)
+            }
+          }
+          crc = CRC32.combine(crc, partCRC, lengthOfB: part.count)
+          tail = Array(part.suffix(Deflate.dictionarySize))
+        }
+        return crc
       }
     }
   }

@@ -24,7 +24,8 @@ enum Deflate {
   /// Compresses `input[range]` as one chunk of a larger stream: `isLast` finishes the
   /// stream, otherwise the output ends with a sync flush.
   static func compressChunk(
-    _ input: UnsafeRawBufferPointer, range: Range<Int>, level: Int32, isLast: Bool
+    _ input: UnsafeRawBufferPointer, range: Range<Int>, level: Int32, isLast: Bool,
+    dictionary: UnsafeRawBufferPointer? = nil
   ) throws(TensorIOError) -> [UInt8] {
     var stream = z_stream()
     let status = deflateInit2_(
@@ -37,6 +38,12 @@ enum Deflate {
     if range.lowerBound > 0 {
       let start = max(0, range.lowerBound - dictionarySize)
       deflateSetDictionary(&stream, base + start, uInt(range.lowerBound - start))
+    } else if let dictionary, let bytes = dictionary.baseAddress, dictionary.count > 0 {
+      // The first chunk of this input continues a stream: prime it with the previous
+      // input's last bytes.
+      let count = min(dictionary.count, dictionarySize)
+      deflateSetDictionary(
+        &stream, bytes.assumingMemoryBound(to: Bytef.self) + (dictionary.count - count), uInt(count))
     }
     let count = range.count
     var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(count))) + 16)
@@ -56,15 +63,18 @@ enum Deflate {
 
   /// Compresses `input` (at most a window of chunks at a time, so memory stays bounded)
   /// and hands each piece of output to `sink` in order, with the CRC-32 of the input.
-  /// `isFinal` says whether this input ends the stream.
+  /// `isFinal` says whether this input ends the stream; `dictionary` is the input that
+  /// came before it in the same stream (its last 32 KiB prime the first chunk).
   static func compress(
-    _ input: UnsafeRawBufferPointer, level: Int32, isFinal: Bool, sink: ([UInt8]) throws(TensorIOError) -> Void
+    _ input: UnsafeRawBufferPointer, level: Int32, isFinal: Bool, dictionary: UnsafeRawBufferPointer? = nil,
+    sink: ([UInt8]) throws(TensorIOError) -> Void
   ) throws(TensorIOError) -> UInt32 {
     let chunks = max(1, (input.count + chunkSize - 1) / chunkSize)
     let window = 4 * ProcessInfoLite.activeProcessorCount
     var crc: UInt32 = 0
     var first = 0
     nonisolated(unsafe) let source = input
+    nonisolated(unsafe) let before = dictionary
     while first < chunks {
       let count = min(window, chunks - first)
       let results = ResultSlots<([UInt8], UInt32)>(count: count)
@@ -73,7 +83,8 @@ enum Deflate {
         let index = start + i
         let range = (index * chunkSize)..<min(source.count, (index + 1) * chunkSize)
         do throws(TensorIOError) {
-          let compressed = try compressChunk(source, range: range, level: level, isLast: isFinal && index == chunks - 1)
+          let compressed = try compressChunk(
+            source, range: range, level: level, isLast: isFinal && index == chunks - 1, dictionary: before)
           let chunkCRC = CRC32.checksum(UnsafeRawBufferPointer(rebasing: source[range]))
           results.set(i, .success((compressed, chunkCRC)))
         } catch {
