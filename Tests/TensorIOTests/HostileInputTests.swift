@@ -116,3 +116,44 @@ struct HostileInputTests {
     }
   }
 }
+
+@Suite("hostile archives")
+struct HostileArchiveTests {
+  @Test("random mutations and truncations of npz archives never trap")
+  func mutatedArchives() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var rng = NumpyCrossCheckTests.SeededGenerator(state: 4242)
+    let sources = try Manifest.shared.npzValid.map { try [UInt8](Data(contentsOf: URL(fileURLWithPath: $0.path))) }
+      .filter { $0.count > 22 }
+    try #require(!sources.isEmpty)
+    var opened = 0
+    var refused = 0
+    for round in 0..<1500 {
+      var bytes = sources[round % sources.count]
+      switch rng.next() % 3 {
+      case 0:
+        for _ in 0..<(1 + Int(rng.next() % 8)) {
+          bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
+        }
+      case 1:
+        bytes.removeLast(1 + Int(rng.next() % UInt64(bytes.count - 1)))
+      default:
+        // Corrupt the end of the archive, where the directories are.
+        let at = bytes.count - 1 - Int(rng.next() % UInt64(min(bytes.count, 200)))
+        bytes[at] = UInt8(truncatingIfNeeded: rng.next())
+      }
+      let path = dir.appendingPathComponent("m.npz")
+      try Data(bytes).write(to: path)
+      do {
+        let npz = try NPZArchive(path: FilePath(path.path))
+        opened += 1
+        try npz.verify()
+      } catch {
+        refused += 1
+        #expect(error.path?.hasPrefix(path.path) == true, "\(error)")
+      }
+    }
+    #expect(opened > 0 && refused > 0)
+  }
+}
