@@ -1,7 +1,8 @@
 import Dispatch
 import SystemPackage
 
-/// An open, read-only regular file with errors that name it; closed when released.
+/// An open regular file (read-only, or read-write for `r+` mappings) with errors that
+/// name it; closed when released.
 final class OpenFile {
   let descriptor: FileDescriptor
   let path: String
