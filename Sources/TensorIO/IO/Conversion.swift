@@ -109,9 +109,10 @@ final class ConvertedPieces {
   private let staging: Storage?
   private var cursor: StridedCursor
   private var done = 0
-  /// For a 2-d transpose (the walk's outer axis contiguous in the source): the inner
-  /// axis's length and byte stride, gathered in cache-sized tiles.
-  private let transpose: (inner: Int, stride: Int)?
+  /// For a transpose-like walk (its outermost axis contiguous in the source, as when
+  /// C order becomes Fortran order): the byte offsets of the inner elements of one
+  /// outer row, gathered in cache-sized tiles.
+  private let transpose: [Int]?
 
   init(_ array: NDArray, to target: DType, order: MemoryOrder, chunkElements: Int = Conversion.chunkElements)
     throws(TensorIOError)
@@ -125,10 +126,18 @@ final class ConvertedPieces {
     let strides = order == .c ? array.strides : Array(array.strides.reversed())
     let contiguous = Layout.isContiguous(shape: shape, strides: strides, itemSize: source.itemSize, order: .c)
     let size = source.itemSize
-    if !contiguous, shape.count == 2, strides[0] == size, [1, 2, 4, 8].contains(size), shape[1] > 0 {
-      transpose = (shape[1], strides[1])
+    let inner = shape.dropFirst().reduce(1, *)
+    if !contiguous, shape.count >= 2, strides[0] == size, [1, 2, 4, 8].contains(size), inner > 0,
+      inner <= Conversion.chunkElements
+    {
+      var offsets: [Int] = []
+      offsets.reserveCapacity(inner)
+      Layout.forEachElement(shape: Array(shape.dropFirst()), strides: Array(strides.dropFirst())) {
+        offsets.append($0)
+      }
+      transpose = offsets
       // Whole outer rows per piece, so that tiles never straddle pieces.
-      self.chunk = max(1, min(array.count, chunkElements) / shape[1]) * shape[1]
+      self.chunk = max(1, min(array.count, chunkElements) / inner) * inner
     } else {
       transpose = nil
       self.chunk = max(1, min(array.count, chunkElements))
@@ -150,8 +159,8 @@ final class ConvertedPieces {
     let input: UnsafeRawPointer
     if let staging, let transpose {
       // Rows split over cores, each gathering whole tiles.
-      let rows = n / transpose.inner
-      let first = done / transpose.inner
+      let rows = n / transpose.count
+      let first = done / transpose.count
       let parts = rows >= 64 ? ProcessInfoLite.activeProcessorCount : 1
       let step = ((rows + parts - 1) / parts + 15) / 16 * 16
       let size = source.itemSize
@@ -162,8 +171,8 @@ final class ConvertedPieces {
         let count = min(step, rows - start)
         if count > 0 {
           Transpose.gather(
-            from + start * size, rows: count, inner: transpose.inner, stride: transpose.stride, itemSize: size,
-            into: to + start * transpose.inner * size)
+            from + start * size, rows: count, offsets: transpose, itemSize: size,
+            into: to + start * transpose.count * size)
         }
       }
       input = UnsafeRawPointer(staging.mutableBase)
@@ -223,37 +232,40 @@ final class ConvertedPieces {
   }
 }
 
-/// Cache-blocked gathering of a 2-d transpose.
+/// Cache-blocked gathering of a transpose.
 enum Transpose {
-  /// Writes `rows` rows of `inner` elements: element `(r, i)` of the output (row-major)
-  /// is read at `base + r * itemSize + i * stride`. Tiles of one cache line of rows are
-  /// walked along `i`, so every source line read serves a whole tile.
+  /// Writes `rows` rows of `offsets.count` elements: element `(r, i)` of the output
+  /// (row-major) is read at `base + r * itemSize + offsets[i]`. Tiles of one cache line
+  /// of rows are walked along `i`, so every source line read serves a whole tile.
   static func gather(
-    _ base: UnsafeRawPointer, rows: Int, inner: Int, stride: Int, itemSize: Int, into out: UnsafeMutableRawPointer
+    _ base: UnsafeRawPointer, rows: Int, offsets: [Int], itemSize: Int, into out: UnsafeMutableRawPointer
   ) {
     switch itemSize {
-    case 1: gather(base, rows, inner, stride, out, UInt8.self)
-    case 2: gather(base, rows, inner, stride, out, UInt16.self)
-    case 4: gather(base, rows, inner, stride, out, UInt32.self)
-    default: gather(base, rows, inner, stride, out, UInt64.self)
+    case 1: gather(base, rows, offsets, out, UInt8.self)
+    case 2: gather(base, rows, offsets, out, UInt16.self)
+    case 4: gather(base, rows, offsets, out, UInt32.self)
+    default: gather(base, rows, offsets, out, UInt64.self)
     }
   }
 
   private static func gather<T: FixedWidthInteger>(
-    _ base: UnsafeRawPointer, _ rows: Int, _ inner: Int, _ stride: Int, _ out: UnsafeMutableRawPointer, _: T.Type
+    _ base: UnsafeRawPointer, _ rows: Int, _ offsets: [Int], _ out: UnsafeMutableRawPointer, _: T.Type
   ) {
     let tile = max(1, 64 / MemoryLayout<T>.size)
+    let inner = offsets.count
     let destination = out.assumingMemoryBound(to: T.self)
-    var r0 = 0
-    while r0 < rows {
-      let r1 = min(rows, r0 + tile)
-      for i in 0..<inner {
-        let line = base + i * stride
-        for r in r0..<r1 {
-          destination[r * inner + i] = line.loadUnaligned(fromByteOffset: r * MemoryLayout<T>.size, as: T.self)
+    offsets.withUnsafeBufferPointer { offsets in
+      var r0 = 0
+      while r0 < rows {
+        let r1 = min(rows, r0 + tile)
+        for i in 0..<inner {
+          let line = base + offsets[i]
+          for r in r0..<r1 {
+            destination[r * inner + i] = line.loadUnaligned(fromByteOffset: r * MemoryLayout<T>.size, as: T.self)
+          }
         }
+        r0 = r1
       }
-      r0 = r1
     }
   }
 }
