@@ -101,11 +101,7 @@ extension NPZArchive {
     let array = plan.array
     try array.storage.checkOpen()
     let target = plan.dtype
-    // As np.save: Fortran order only when the layout is not also C-contiguous.
-    let fStrides = Layout.contiguousStrides(shape: array.shape, itemSize: target.itemSize, order: .fortran)
-    let fortran =
-      plan.order == .fortran
-      && !Layout.isContiguous(shape: array.shape, strides: fStrides, itemSize: target.itemSize, order: .c)
+    let fortran = Layout.savedOrder(shape: array.shape, itemSize: target.itemSize, requested: plan.order) == .fortran
     let order: MemoryOrder = fortran ? .fortran : .c
     let (_, header) = try NPYHeader(dtype: target, shape: array.shape, fortranOrder: fortran).encoded()
     let dataBytes = array.count * target.itemSize

@@ -55,12 +55,7 @@ public enum Conversion {
     _ array: NDArray, to path: FilePath, dtype target: DType, order: MemoryOrder, durability: Durability = .synced,
     progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
-    // As np.save: Fortran order only when the layout is not also C-contiguous (1-d arrays,
-    // or shapes with one axis longer than 1, are both).
-    let fStrides = Layout.contiguousStrides(shape: array.shape, itemSize: target.itemSize, order: .fortran)
-    let fortran =
-      order == .fortran
-      && !Layout.isContiguous(shape: array.shape, strides: fStrides, itemSize: target.itemSize, order: .c)
+    let fortran = Layout.savedOrder(shape: array.shape, itemSize: target.itemSize, requested: order) == .fortran
     let (_, header) = try NPYHeader(dtype: target, shape: array.shape, fortranOrder: fortran).encoded()
     let total = header.count + array.count * target.itemSize
     try AtomicFile.write(to: path, expectedSize: total, durability: durability) {

@@ -145,6 +145,12 @@ public final class Storage: @unchecked Sendable {
   /// The current bytes, for internal reads and for writes already prepared.
   var mutableBase: UnsafeMutableRawPointer { state.withLock { $0.base } }
 
+  /// Whether two storages hold the same bytes: the same storage, or a copy-on-write
+  /// snapshot not yet separated from its source.
+  public func sharesBytes(with other: Storage) -> Bool {
+    self === other || baseAddress == other.baseAddress
+  }
+
   /// Whether `close()` was called.
   public var isClosed: Bool { state.withLock { $0.closed } }
 

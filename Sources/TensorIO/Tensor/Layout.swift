@@ -41,6 +41,15 @@ enum Layout {
     return true
   }
 
+  /// The order np.save records for an array written in `requested` order: Fortran only
+  /// when that layout is not also C-contiguous (1-d arrays, and shapes with a single
+  /// axis longer than 1, are both, and numpy writes them as C).
+  static func savedOrder(shape: [Int], itemSize: Int, requested: MemoryOrder) -> MemoryOrder {
+    guard requested == .fortran else { return .c }
+    let fStrides = contiguousStrides(shape: shape, itemSize: itemSize, order: .fortran)
+    return isContiguous(shape: shape, strides: fStrides, itemSize: itemSize, order: .c) ? .c : .fortran
+  }
+
   /// The lowest and highest byte offsets (relative to element zero, highest exclusive)
   /// an array touches, and its element count; `nil` on overflow.
   static func extent(shape: [Int], strides: [Int], itemSize: Int) -> (lowest: Int, highest: Int, count: Int)? {

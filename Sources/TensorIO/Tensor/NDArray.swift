@@ -60,7 +60,7 @@ public struct NDArray: HostArray {
   /// Whether two arrays read and write the same bytes (the same storage, or a
   /// copy-on-write snapshot not yet separated from it).
   public func sharesStorage(with other: NDArray) -> Bool {
-    storage === other.storage || storage.baseAddress == other.storage.baseAddress
+    storage.sharesBytes(with: other.storage)
   }
 
   /// A contiguous copy with its own storage, in `order`, with multi-byte values in

@@ -110,7 +110,7 @@ public struct Tensor: HostArray {
   /// Whether two tensors read and write the same bytes.
   public func sharesStorage(with other: Tensor) -> Bool {
     switch (buffer, other.buffer) {
-    case (.host(let a), .host(let b)): return a === b || a.baseAddress == b.baseAddress
+    case (.host(let a), .host(let b)): return a.sharesBytes(with: b)
     case (.device(let a), .device(let b)): return a === b
     default: return false
     }
@@ -119,7 +119,7 @@ public struct Tensor: HostArray {
   /// Whether the tensor and an array read and write the same bytes.
   public func sharesStorage(with array: NDArray) -> Bool {
     guard case .host(let storage) = buffer else { return false }
-    return storage === array.storage || storage.baseAddress == array.storage.baseAddress
+    return storage.sharesBytes(with: array.storage)
   }
 }
 
