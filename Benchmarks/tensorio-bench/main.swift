@@ -1,4 +1,8 @@
-// seconds per call. Usage: tensorio-bench OP FILE REPEATS [OUT]
+import SystemPackage
+import TensorIO
+
+// The TensorIO side of Benchmarks/run: times one operation and prints the best (lowest)
+// seconds per call over the repeats. Usage: tensorio-bench OP FILE REPEATS [OUT]
 //   load    NDArray(contentsOf: FILE)
 //   save    array.write(to: OUT) (temporary + fsync + rename), array loaded from FILE
 //   save-unsynced  the same without fsync (durability: .unsynced)
@@ -8,120 +12,94 @@
 //   savez, savez-compressed   NPZArchive.write([("a", FILE's array)], to: OUT) unsynced
 //   npz-load   NPZArchive(path: FILE).load("a") (FILE an .npz)
 //   npz-map    NPZArchive(path: FILE).map("a") (FILE an .npz written by savez)
-import SystemPackage
-import TensorIO
-
-// The TensorIO side of Benchmarks/run: times one operation and prints the median
 #if canImport(Glibc)
   import Glibc
 #endif
 
-/// The best of several samples: on a shared machine, noise only ever adds time.
-func best(_ values: [Double]) -> Double { values.min() ?? 0 }
-
-func seconds(_ duration: Duration) -> Double {
-  let (s, attoseconds) = duration.components
-  return Double(s) + Double(attoseconds) * 1e-18
-}
-
 let arguments = CommandLine.arguments
 guard arguments.count >= 4, let repeats = Int(arguments[3]), repeats > 0 else {
-  print("usage: tensorio-bench load|save|open FILE REPEATS [OUT]")
+  print("usage: tensorio-bench OP FILE REPEATS [OUT]")
   exit(2)
 }
 let operation = arguments[1]
 let file = FilePath(arguments[2])
 let clock = ContinuousClock()
-var times: [Double] = []
+
+/// The best (lowest) seconds per call over `repeats` samples of `inner` calls each: on
+/// a shared machine, noise only ever adds time. `cleanPageCache` syncs before each
+/// sample, so that writes start with no dirty pages (as the NumPy side does).
+func measure(inner: Int = 1, cleanPageCache: Bool = false, _ body: () throws -> Void) rethrows -> Double {
+  var best = Double.infinity
+  for _ in 0..<repeats {
+    if cleanPageCache { sync() }
+    let start = clock.now
+    for _ in 0..<inner { try body() }
+    let (s, attoseconds) = (clock.now - start).components
+    best = min(best, (Double(s) + Double(attoseconds) * 1e-18) / Double(inner))
+  }
+  return best
+}
+
+func output() -> FilePath {
+  guard arguments.count >= 5 else {
+    print("\(operation) needs OUT")
+    exit(2)
+  }
+  return FilePath(arguments[4])
+}
 
 do {
+  let result: Double
   switch operation {
   case "load":
-    for _ in 0..<repeats {
-      let start = clock.now
-      let array = try NDArray(contentsOf: file)
-      times.append(seconds(clock.now - start))
-      precondition(array.count > 0)
+    result = try measure {
+      let value = try NDArray(contentsOf: file)
+      precondition(value.count > 0)
     }
   case "save", "save-unsynced":
-    guard arguments.count >= 5 else {
-      print("save needs OUT")
-      exit(2)
-    }
     let array = try NDArray(contentsOf: file)
-    for _ in 0..<repeats {
-      sync()  // start from no dirty pages, as the NumPy side does
-      let start = clock.now
-      try array.write(to: FilePath(arguments[4]), durability: operation == "save" ? .synced : .unsynced)
-      times.append(seconds(clock.now - start))
+    let out = output()
+    result = try measure(cleanPageCache: true) {
+      try array.write(to: out, durability: operation == "save" ? .synced : .unsynced)
     }
   case "open":
-    // Many calls per sample: one call is a few microseconds.
-    let inner = 1000
-    for _ in 0..<repeats {
-      let start = clock.now
-      for _ in 0..<inner { _ = try NPYFile.info(at: file) }
-      times.append(seconds(clock.now - start) / Double(inner))
-    }
+    result = try measure(inner: 1000) { _ = try NPYFile.info(at: file) }
   case "map-r", "map-r+", "map-c":
     let mode = MapMode(rawValue: String(operation.dropFirst(4))) ?? .readOnly
-    let inner = 1000
-    for _ in 0..<repeats {
-      let start = clock.now
-      for _ in 0..<inner {
-        let array = try NDArray(mapping: file, mode: mode)
-        precondition(array.storage.byteCount > 0)
-      }
-      times.append(seconds(clock.now - start) / Double(inner))
+    result = try measure(inner: 1000) {
+      let value = try NDArray(mapping: file, mode: mode)
+      precondition(value.storage.byteCount > 0)
     }
   case "cow":
     let tensor = Tensor(try NDArray(contentsOf: file))
-    let inner = 1000
-    for _ in 0..<repeats {
-      let start = clock.now
-      for _ in 0..<inner {
-        let export = try tensor.numpy(.copyOnWrite)
-        precondition(export.storage.isBorrowing)
-      }
-      times.append(seconds(clock.now - start) / Double(inner))
+    result = try measure(inner: 1000) {
+      let value = try tensor.numpy(.copyOnWrite)
+      precondition(value.storage.isBorrowing)
     }
   case "savez", "savez-compressed":
-    guard arguments.count >= 5 else {
-      print("\(operation) needs OUT")
-      exit(2)
-    }
     let array = try NDArray(contentsOf: file)
-    for _ in 0..<repeats {
-      sync()  // start from no dirty pages, as the NumPy side does
-      let start = clock.now
+    let out = output()
+    result = try measure(cleanPageCache: true) {
       try NPZArchive.write(
-        [("a", array)], to: FilePath(arguments[4]),
-        compression: operation == "savez" ? .stored : .deflate(level: -1), durability: .unsynced)
-      times.append(seconds(clock.now - start))
+        [("a", array)], to: out, compression: operation == "savez" ? .stored : .deflate(level: -1),
+        durability: .unsynced)
     }
   case "npz-load":
-    for _ in 0..<repeats {
-      let start = clock.now
-      let array = try NPZArchive(path: file).load("a")
-      times.append(seconds(clock.now - start))
-      precondition(array.count > 0)
+    result = try measure {
+      let value = try NPZArchive(path: file).load("a")
+      precondition(value.count > 0)
     }
   case "npz-map":
-    let inner = 200
-    for _ in 0..<repeats {
-      let start = clock.now
-      for _ in 0..<inner {
-        let array = try NPZArchive(path: file).map("a")
-        precondition(array.storage.mapping != nil)
-      }
-      times.append(seconds(clock.now - start) / Double(inner))
+    result = try measure(inner: 200) {
+      let value = try NPZArchive(path: file).map("a")
+      precondition(value.storage.mapping != nil)
     }
   default:
     print("unknown operation \(operation)")
     exit(2)
   }
+  print(result)
 } catch {
   print("error: \(error)")
   exit(1)
 }
-print(best(times))
