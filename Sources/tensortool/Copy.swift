@@ -32,6 +32,13 @@ struct Copy: ParsableCommand {
   @Option(help: "How bytes cross to and from devices: automatic, pageable, staged or registered.")
   var transfer: TransferPath = .automatic
 
+  @Flag(
+    help: """
+      Skip the fsync of output files: still replaced atomically, but may be lost on power \
+      failure (np.save never syncs).
+      """)
+  var noSync = false
+
   @Flag(help: "Print JSON: one object with the legs.")
   var json = false
 
@@ -87,6 +94,8 @@ struct Copy: ParsableCommand {
     guard case .file(let source) = parsed[0] else {
       throw TensorIOError(.invalidArgument("the source must be a file, not a device"), path: specs[0])
     }
+    // Drivers and contexts start before the clock does: legs time moving bytes.
+    for case .device(let device) in parsed { try DeviceCatalog.prepare(device) }
     let clock = ContinuousClock()
     var start = clock.now
     var tensor = Tensor(try source.openArray(maxHeaderSize: options.maxHeaderSize))
@@ -119,8 +128,7 @@ struct Copy: ParsableCommand {
             verified: verified))
         tensor = moved
       case .file(let destination):
-        let host = try tensor.cpu(path: transfer)
-        try destination.write(host.numpy())
+        try destination.write(tensor, durability: noSync ? .unsynced : .synced, transfer: transfer)
         legs.append(
           Leg(
             from: previous.description, to: destination.description, bytes: tensor.byteCount,

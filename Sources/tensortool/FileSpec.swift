@@ -50,16 +50,28 @@ enum FileSpec: CustomStringConvertible {
     }
   }
 
-  /// Writes `array` to this spec (an `.npz` destination holds the one member).
-  func write(_ array: NDArray) throws {
+  /// Writes `tensor` to this spec (an `.npz` destination holds the one member). An
+  /// `.npy` destination streams a device tensor straight from the device.
+  func write(_ tensor: Tensor, durability: Durability, transfer: TransferPath) throws {
     switch self {
     case .npy(let path):
-      try array.write(to: FilePath(path))
+      try NPYFile.save(tensor, to: FilePath(path), durability: durability, transfer: transfer)
+    case .npz, .npzMember:
+      try write(tensor.detach().cpu(path: transfer).numpy(), durability: durability)
+    }
+  }
+
+  /// Writes `array` to this spec (an `.npz` destination holds the one member).
+  func write(_ array: NDArray, durability: Durability = .synced) throws {
+    switch self {
+    case .npy(let path):
+      try array.write(to: FilePath(path), durability: durability)
     case .npz(let path):
-      try NPZArchive.write([("arr_0", array)], to: FilePath(path))
+      try NPZArchive.write([("arr_0", array)], to: FilePath(path), durability: durability)
     case .npzMember(let path, let member):
       try NPZArchive.write(
-        [(member.hasSuffix(".npy") ? String(member.dropLast(4)) : member, array)], to: FilePath(path))
+        [(member.hasSuffix(".npy") ? String(member.dropLast(4)) : member, array)], to: FilePath(path),
+        durability: durability)
     }
   }
 }

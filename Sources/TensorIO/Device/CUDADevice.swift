@@ -1,14 +1,13 @@
-import Synchronization
-
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
 
-/// One CUDA device: its primary context, allocations, and host <-> device copies by
-/// the path the caller or the data asks for (plain, pinned staging, or registered
-/// memory — read-only file mappings are registered with the read-only flag).
+/// One CUDA device: its primary context, allocations, and the primitives the transfer
+/// engine pipelines (non-blocking streams, async copies, pinned memory from
+/// cuMemAllocHost, in-place registration with cuMemHostRegister — read-only for
+/// uploads, so that read-only file mappings can be registered).
 final class CUDADevice: DeviceBackend, @unchecked Sendable {
   let device: Device
   let driver: CUDADriver
@@ -19,18 +18,21 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
   /// Total device memory in bytes.
   let totalMemory: Int
 
-  /// Bytes per pinned staging buffer; two of them form the ring.
-  static let stagingChunk = 32 << 20
-  /// Below this size a plain copy is as fast as any other path.
-  static let smallCopy = 1 << 20
+  /// How transfers are cut and spread: 16 MiB chunks; up to 8 workers (fewer on
+  /// smaller machines), half of which register their chunks in place while the others
+  /// stage them. `TENSORTOOL_TRANSFER_WORKERS`, `TENSORTOOL_REGISTER_WORKERS` and
+  /// `TENSORTOOL_TRANSFER_CHUNK_MIB` override these, for measurements.
+  let tuning: TransferTuning
+  let pool = TransferPool()
 
-  /// The pinned staging ring and its streams, created on first use, used by one
-  /// transfer at a time.
-  private struct Staging: @unchecked Sendable {
-    var buffers: [UnsafeMutableRawPointer] = []
-    var streams: [CUDADriver.Stream] = []
+  static func defaultTuning() -> TransferTuning {
+    let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    let workers = environmentInteger("TENSORTOOL_TRANSFER_WORKERS", in: 1...64) ?? min(8, max(2, cores))
+    let registering = environmentInteger("TENSORTOOL_REGISTER_WORKERS", in: 0...64) ?? workers / 2
+    let chunk = (environmentInteger("TENSORTOOL_TRANSFER_CHUNK_MIB", in: 1...1024) ?? 16) << 20
+    return TransferTuning(
+      chunk: chunk, workers: workers, registeringWorkers: registering, ringDepth: 4, smallCopy: 1 << 20)
   }
-  private let staging = Mutex(Staging())
 
   init(driver: CUDADriver, index: Int) throws(TensorIOError) {
     self.driver = driver
@@ -50,12 +52,13 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
     var total = 0
     _ = driver.cuDeviceTotalMem(&total, ordinal)
     self.totalMemory = total
+    self.tuning = CUDADevice.defaultTuning()
   }
 
   private var index: Int { Int(ordinal) }
 
-  private func makeCurrent() throws(TensorIOError) {
-    try driver.check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent", device: index)
+  func attachThread() throws(TensorIOError) {
+    try check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent")
   }
 
   private func check(_ result: CUDADriver.Result, _ call: String) throws(TensorIOError) {
@@ -63,7 +66,7 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
   }
 
   func allocate(_ bytes: Int) throws(TensorIOError) -> UInt64 {
-    try makeCurrent()
+    try attachThread()
     var address: UInt64 = 0
     try check(driver.cuMemAlloc(&address, bytes), "cuMemAlloc_v2")
     return address
@@ -75,157 +78,66 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
   }
 
   func copyOnDevice(_ destination: UInt64, from source: UInt64, count: Int) throws(TensorIOError) {
-    try makeCurrent()
+    try attachThread()
     try check(driver.cuMemcpyDtoD(destination, source, count), "cuMemcpyDtoD_v2")
   }
 
-  // MARK: Host to device
-
-  func copyToDevice(
-    _ destination: UInt64, from source: UnsafeRawPointer, count: Int, source storage: Storage?, path: TransferPath
-  ) throws(TensorIOError) {
-    try makeCurrent()
-    let readOnlyMapping = storage?.mapping != nil && storage?.isWritable == false
-    switch path {
-    case .pageable:
-      try check(driver.cuMemcpyHtoD(destination, source, count), "cuMemcpyHtoD_v2")
-    case .staged:
-      try uploadStaged(destination, source, count)
-    case .registered:
-      try uploadRegistered(destination, source, count, readOnly: readOnlyMapping || storage?.isWritable == false)
-    case .automatic:
-      if count < CUDADevice.smallCopy {
-        try check(driver.cuMemcpyHtoD(destination, source, count), "cuMemcpyHtoD_v2")
-      } else if storage?.mapping != nil {
-        // File mappings are page-aligned: register in place (read-only flag for
-        // read-only mappings), falling back to staging if the driver refuses.
-        do {
-          try uploadRegistered(destination, source, count, readOnly: readOnlyMapping)
-        } catch {
-          try uploadStaged(destination, source, count)
-        }
-      } else {
-        try uploadStaged(destination, source, count)
-      }
-    }
-  }
-
-  /// The page-aligned range around `pointer ..< pointer + count`.
-  private func pageRange(_ pointer: UnsafeRawPointer, _ count: Int) -> (UnsafeMutableRawPointer, Int) {
-    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-    let start = Int(bitPattern: pointer) & ~(page - 1)
-    let end = (Int(bitPattern: pointer) + count + page - 1) & ~(page - 1)
-    return (UnsafeMutableRawPointer(bitPattern: start) ?? UnsafeMutableRawPointer(mutating: pointer), end - start)
-  }
-
-  private func uploadRegistered(_ destination: UInt64, _ source: UnsafeRawPointer, _ count: Int, readOnly: Bool)
-    throws(TensorIOError)
-  {
-    let (start, length) = pageRange(source, count)
-    try check(
-      driver.cuMemHostRegister(start, length, readOnly ? CUDADriver.hostRegisterReadOnly : 0), "cuMemHostRegister_v2")
-    defer { _ = driver.cuMemHostUnregister(start) }
+  func copyToDevice(_ destination: UInt64, from source: UnsafeRawPointer, count: Int) throws(TensorIOError) {
     try check(driver.cuMemcpyHtoD(destination, source, count), "cuMemcpyHtoD_v2")
   }
 
-  /// Runs `body` with the staging ring (two pinned buffers, two streams).
-  private func withStaging<R>(_ body: ([UnsafeMutableRawPointer], [CUDADriver.Stream]) throws(TensorIOError) -> R)
-    throws(TensorIOError) -> R
-  {
-    var failure: TensorIOError?
-    let result = staging.withLock { staging -> R? in
-      do throws(TensorIOError) {
-        while staging.buffers.count < 2 {
-          var pointer: UnsafeMutableRawPointer?
-          try check(driver.cuMemAllocHost(&pointer, CUDADevice.stagingChunk), "cuMemAllocHost_v2")
-          guard let pointer else {
-            throw TensorIOError(.deviceUnavailable(device: "\(device)", reason: "no pinned memory"))
-          }
-          staging.buffers.append(pointer)
-        }
-        while staging.streams.count < 2 {
-          var stream: CUDADriver.Stream?
-          try check(driver.cuStreamCreate(&stream, CUDADriver.streamNonBlocking), "cuStreamCreate")
-          guard let stream else { throw TensorIOError(.deviceUnavailable(device: "\(device)", reason: "no stream")) }
-          staging.streams.append(stream)
-        }
-        return try body(staging.buffers, staging.streams)
-      } catch {
-        failure = error
-        return nil
-      }
-    }
-    if let failure { throw failure }
-    guard let result else { throw TensorIOError(.deviceUnavailable(device: "\(device)", reason: "staging failed")) }
-    return result
+  func copyToHost(_ destination: UnsafeMutableRawPointer, from source: UInt64, count: Int) throws(TensorIOError) {
+    try check(driver.cuMemcpyDtoH(destination, source, count), "cuMemcpyDtoH_v2")
   }
 
-  /// Host to device through the pinned ring: chunk k is copied into buffer k % 2 while
-  /// the other buffer's asynchronous upload runs.
-  private func uploadStaged(_ destination: UInt64, _ source: UnsafeRawPointer, _ count: Int) throws(TensorIOError) {
-    try withStaging { (buffers, streams) throws(TensorIOError) in
-      let chunk = CUDADevice.stagingChunk
-      var offset = 0
-      var k = 0
-      var used = [false, false]
-      while offset < count {
-        let n = min(chunk, count - offset)
-        if used[k] { try check(driver.cuStreamSynchronize(streams[k]), "cuStreamSynchronize") }
-        memcpy(buffers[k], source + offset, n)
-        try check(
-          driver.cuMemcpyHtoDAsync(destination + UInt64(offset), buffers[k], n, streams[k]), "cuMemcpyHtoDAsync_v2")
-        used[k] = true
-        offset += n
-        k ^= 1
-      }
-      for stream in streams { try check(driver.cuStreamSynchronize(stream), "cuStreamSynchronize") }
-    }
+  func makeStream() throws(TensorIOError) -> DeviceStream {
+    var stream: CUDADriver.Stream?
+    try check(driver.cuStreamCreate(&stream, CUDADriver.streamNonBlocking), "cuStreamCreate")
+    guard let stream else { throw TensorIOError(.deviceUnavailable(device: "\(device)", reason: "no stream")) }
+    return DeviceStream(raw: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(stream))))
   }
 
-  // MARK: Device to host
+  private func stream(_ handle: DeviceStream) -> CUDADriver.Stream? {
+    UnsafeRawPointer(bitPattern: handle.raw).map { OpaquePointer($0) }
+  }
 
-  func copyToHost(_ destination: UnsafeMutableRawPointer, from source: UInt64, count: Int, path: TransferPath)
+  func enqueueCopyToDevice(_ destination: UInt64, from source: UnsafeRawPointer, count: Int, on stream: DeviceStream)
     throws(TensorIOError)
   {
-    try makeCurrent()
-    switch path {
-    case .pageable:
-      try check(driver.cuMemcpyDtoH(destination, source, count), "cuMemcpyDtoH_v2")
-    case .registered:
-      let (start, length) = pageRange(destination, count)
-      try check(driver.cuMemHostRegister(start, length, 0), "cuMemHostRegister_v2")
-      defer { _ = driver.cuMemHostUnregister(start) }
-      try check(driver.cuMemcpyDtoH(destination, source, count), "cuMemcpyDtoH_v2")
-    case .staged, .automatic:
-      if count < CUDADevice.smallCopy {
-        try check(driver.cuMemcpyDtoH(destination, source, count), "cuMemcpyDtoH_v2")
-      } else {
-        try downloadStaged(destination, source, count)
-      }
-    }
+    try check(driver.cuMemcpyHtoDAsync(destination, source, count, self.stream(stream)), "cuMemcpyHtoDAsync_v2")
   }
 
-  /// Device to host through the pinned ring: the download of chunk k + 1 runs while
-  /// chunk k is copied out of its buffer.
-  private func downloadStaged(_ destination: UnsafeMutableRawPointer, _ source: UInt64, _ count: Int)
-    throws(TensorIOError)
-  {
-    try withStaging { (buffers, streams) throws(TensorIOError) in
-      let chunk = CUDADevice.stagingChunk
-      let chunks = (count + chunk - 1) / chunk
-      func issue(_ i: Int) throws(TensorIOError) {
-        let offset = i * chunk
-        let n = min(chunk, count - offset)
-        try check(
-          driver.cuMemcpyDtoHAsync(buffers[i % 2], source + UInt64(offset), n, streams[i % 2]), "cuMemcpyDtoHAsync_v2")
-      }
-      try issue(0)
-      for i in 0..<chunks {
-        if i + 1 < chunks { try issue(i + 1) }
-        try check(driver.cuStreamSynchronize(streams[i % 2]), "cuStreamSynchronize")
-        let offset = i * chunk
-        memcpy(destination + offset, buffers[i % 2], min(chunk, count - offset))
-      }
-    }
+  func enqueueCopyToHost(
+    _ destination: UnsafeMutableRawPointer, from source: UInt64, count: Int, on stream: DeviceStream
+  ) throws(TensorIOError) {
+    try check(driver.cuMemcpyDtoHAsync(destination, source, count, self.stream(stream)), "cuMemcpyDtoHAsync_v2")
   }
+
+  func synchronize(_ stream: DeviceStream) throws(TensorIOError) {
+    try check(driver.cuStreamSynchronize(self.stream(stream)), "cuStreamSynchronize")
+  }
+
+  func allocatePinned(_ bytes: Int) throws(TensorIOError) -> UnsafeMutableRawPointer {
+    var pointer: UnsafeMutableRawPointer?
+    try check(driver.cuMemAllocHost(&pointer, bytes), "cuMemAllocHost_v2")
+    guard let pointer else { throw TensorIOError(.deviceUnavailable(device: "\(device)", reason: "no pinned memory")) }
+    return pointer
+  }
+
+  func register(_ start: UnsafeMutableRawPointer, count: Int, readOnly: Bool) throws(TensorIOError) {
+    try check(
+      driver.cuMemHostRegister(start, count, readOnly ? CUDADriver.hostRegisterReadOnly : 0), "cuMemHostRegister_v2")
+  }
+
+  func unregister(_ start: UnsafeMutableRawPointer) {
+    _ = driver.cuMemHostUnregister(start)
+  }
+}
+
+/// The value of environment variable `name` when it is an integer within `range`.
+func environmentInteger(_ name: String, in range: ClosedRange<Int>) -> Int? {
+  guard let text = getenv(name).map({ String(cString: $0) }), let value = Int(text), range.contains(value) else {
+    return nil
+  }
+  return value
 }

@@ -1,37 +1,69 @@
-/// What a device offers: memory that only explicit copies reach. Implemented by the
-/// simulated device and the CUDA driver backend.
+/// What a device offers: memory that only explicit copies reach, and the primitives the
+/// transfer engine pipelines (streams of asynchronous copies, pinned host memory, host
+/// memory registration). Implemented by the simulated device and the CUDA driver backend.
 protocol DeviceBackend: AnyObject, Sendable {
   /// The device this backend drives.
   var device: Device { get }
+  /// How the transfer engine cuts and spreads this device's copies.
+  var tuning: TransferTuning { get }
+  /// Streams and pinned buffers kept for reuse by the transfer engine.
+  var pool: TransferPool { get }
+
   /// Allocates `bytes` of device memory and returns its device address.
   func allocate(_ bytes: Int) throws(TensorIOError) -> UInt64
   /// Releases memory returned by `allocate`.
   func free(_ address: UInt64)
-  /// Copies `count` host bytes to device memory. `source` tells where the host bytes
-  /// live, so that a backend can choose its fastest path (register a read-only
-  /// mapping, or stage through pinned memory).
-  func copyToDevice(
-    _ destination: UInt64, from source: UnsafeRawPointer, count: Int, source storage: Storage?,
-    path: TransferPath
-  ) throws(TensorIOError)
-  /// Copies `count` device bytes to host memory.
-  func copyToHost(_ destination: UnsafeMutableRawPointer, from source: UInt64, count: Int, path: TransferPath)
-    throws(TensorIOError)
+  /// Copies `count` bytes of any host memory to the device, returning when done.
+  func copyToDevice(_ destination: UInt64, from source: UnsafeRawPointer, count: Int) throws(TensorIOError)
+  /// Copies `count` device bytes into any host memory, returning when done.
+  func copyToHost(_ destination: UnsafeMutableRawPointer, from source: UInt64, count: Int) throws(TensorIOError)
   /// Copies `count` bytes within the device.
   func copyOnDevice(_ destination: UInt64, from source: UInt64, count: Int) throws(TensorIOError)
+
+  /// Makes the calling thread able to drive the device (CUDA: sets its context current).
+  func attachThread() throws(TensorIOError)
+  /// A new stream: copies enqueued on it run in order, asynchronously to the host.
+  func makeStream() throws(TensorIOError) -> DeviceStream
+  /// Enqueues a host -> device copy. The host bytes must be pinned or registered and
+  /// must stay unchanged until the stream is synchronized.
+  func enqueueCopyToDevice(_ destination: UInt64, from source: UnsafeRawPointer, count: Int, on stream: DeviceStream)
+    throws(TensorIOError)
+  /// Enqueues a device -> host copy into pinned or registered (writable) host memory,
+  /// which holds the bytes once the stream is synchronized.
+  func enqueueCopyToHost(
+    _ destination: UnsafeMutableRawPointer, from source: UInt64, count: Int, on stream: DeviceStream
+  ) throws(TensorIOError)
+  /// Waits until every copy enqueued on `stream` has finished.
+  func synchronize(_ stream: DeviceStream) throws(TensorIOError)
+  /// Allocates `bytes` of pinned (page-locked) host memory; pooled, never freed.
+  func allocatePinned(_ bytes: Int) throws(TensorIOError) -> UnsafeMutableRawPointer
+  /// Page-locks the page-aligned host range `start ..< start + count` in place for
+  /// asynchronous copies; `readOnly` asks only for device reads (needed for read-only
+  /// file mappings). Fails when any page of it is already registered.
+  func register(_ start: UnsafeMutableRawPointer, count: Int, readOnly: Bool) throws(TensorIOError)
+  /// Ends a registration made by `register`.
+  func unregister(_ start: UnsafeMutableRawPointer)
+}
+
+/// A device stream handle: a CUDA stream's pointer bits, or a simulated stream's number.
+struct DeviceStream: Sendable, Hashable {
+  let raw: UInt
 }
 
 /// How host <-> device copies move bytes; `.automatic` lets the backend choose.
 public enum TransferPath: String, Sendable, Hashable, CaseIterable {
-  /// The backend's choice: registered read-only mappings where possible, else pinned
-  /// staging for large copies, plain copies for small ones.
+  /// The transfer engine's choice: chunks spread over worker threads, each either
+  /// registering its host range in place or copying through pinned staging buffers
+  /// (falling back to staging whenever registration is refused); small copies go
+  /// directly.
   case automatic
-  /// A plain copy from pageable host memory.
+  /// One plain synchronous copy from or to pageable host memory.
   case pageable
-  /// Through a ring of pinned (page-locked) staging buffers.
+  /// Every chunk through pinned (page-locked) staging buffers, filled and drained by
+  /// the worker threads.
   case staged
-  /// The host range is registered (page-locked in place) for the copy; read-only
-  /// mappings use the driver's read-only flag.
+  /// Every chunk's host range registered (page-locked in place) for its copy; read-only
+  /// sources use the driver's read-only flag. Fails if the driver refuses.
   case registered
 }
 
@@ -56,21 +88,36 @@ public final class DeviceBuffer: @unchecked Sendable {
   deinit { backend.free(address) }
 
   /// Copies host bytes into `offset ..< offset + count` of this buffer.
-  func upload(_ source: UnsafeRawPointer, count: Int, at offset: Int = 0, from storage: Storage?, path: TransferPath)
-    throws(TensorIOError)
+  @discardableResult
+  func upload(_ source: UnsafeRawPointer, count: Int, at offset: Int = 0, path: TransferPath)
+    throws(TensorIOError) -> TransferReport
   {
     try checkRange(offset, count)
-    if count == 0 { return }
-    try backend.copyToDevice(address + UInt64(offset), from: source, count: count, source: storage, path: path)
+    return try TransferEngine(backend: backend, path: path).upload(
+      to: address + UInt64(offset), from: source, count: count)
   }
 
   /// Copies `offset ..< offset + count` of this buffer to host memory.
+  @discardableResult
   func download(_ destination: UnsafeMutableRawPointer, count: Int, at offset: Int = 0, path: TransferPath)
-    throws(TensorIOError)
+    throws(TensorIOError) -> TransferReport
   {
     try checkRange(offset, count)
-    if count == 0 { return }
-    try backend.copyToHost(destination, from: address + UInt64(offset), count: count, path: path)
+    return try TransferEngine(backend: backend, path: path).download(
+      from: address + UInt64(offset), into: destination, count: count)
+  }
+
+  /// Streams `offset ..< offset + count` of this buffer to `sink` in order, a chunk at
+  /// a time (with the chunk's position relative to `offset`), while the next chunks
+  /// are already in flight.
+  @discardableResult
+  func download(
+    count: Int, at offset: Int = 0, path: TransferPath,
+    to sink: (UnsafeRawBufferPointer, Int) throws(TensorIOError) -> Void
+  ) throws(TensorIOError) -> TransferReport {
+    try checkRange(offset, count)
+    return try TransferEngine(backend: backend, path: path).download(
+      from: address + UInt64(offset), count: count, to: sink)
   }
 
   private func checkRange(_ offset: Int, _ count: Int) throws(TensorIOError) {

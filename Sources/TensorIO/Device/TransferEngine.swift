@@ -1,0 +1,332 @@
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// How the transfer engine cuts and spreads one device's copies.
+struct TransferTuning: Sendable, Hashable {
+  /// Bytes per chunk; a multiple of the page size.
+  var chunk: Int
+  /// Worker threads of one host <-> memory transfer (each keeps two chunks in flight).
+  var workers: Int
+  /// In `.automatic`, how many of the workers try to register their chunks in place
+  /// first; the others stage through pinned buffers.
+  var registeringWorkers: Int
+  /// Chunks in flight while a download streams to a sink.
+  var ringDepth: Int
+  /// Copies smaller than this go in one direct copy.
+  var smallCopy: Int
+}
+
+/// What one transfer did, chunk by chunk (for tests and measurements).
+struct TransferReport: Sendable, Hashable {
+  /// Chunks moved through registered host memory.
+  var registered = 0
+  /// Chunks moved through pinned staging buffers.
+  var staged = 0
+  /// Whether the bytes went in one direct (synchronous, pageable) copy instead.
+  var direct = false
+  /// Every chunk moved by the pipeline.
+  var chunks: Int { registered + staged }
+
+  mutating func add(_ other: TransferReport) {
+    registered += other.registered
+    staged += other.staged
+    direct = direct || other.direct
+  }
+}
+
+/// Streams and pinned staging buffers of one device, kept for reuse across transfers
+/// (pinned memory is slow to allocate). Holds at most what the busiest moment needed.
+final class TransferPool: Sendable {
+  private struct State: Sendable {
+    var streams: [DeviceStream] = []
+    var buffers: [UInt] = []
+  }
+  private let state = Mutex(State())
+
+  /// A stream from the pool, or a new one.
+  func stream(_ backend: any DeviceBackend) throws(TensorIOError) -> DeviceStream {
+    if let stream = state.withLock({ $0.streams.popLast() }) { return stream }
+    return try backend.makeStream()
+  }
+
+  /// A pinned buffer of `backend.tuning.chunk` bytes from the pool, or a new one.
+  func buffer(_ backend: any DeviceBackend) throws(TensorIOError) -> UnsafeMutableRawPointer {
+    if let raw = state.withLock({ $0.buffers.popLast() }), let buffer = UnsafeMutableRawPointer(bitPattern: raw) {
+      return buffer
+    }
+    return try backend.allocatePinned(backend.tuning.chunk)
+  }
+
+  /// Returns an idle stream to the pool.
+  func recycle(stream: DeviceStream) {
+    state.withLock { $0.streams.append(stream) }
+  }
+
+  /// Returns a pinned buffer no copy uses any more to the pool.
+  func recycle(buffer: UnsafeMutableRawPointer) {
+    state.withLock { $0.buffers.append(UInt(bitPattern: buffer)) }
+  }
+}
+
+/// Moves bytes between host memory and a device, pipelined: the range is cut into
+/// chunks on a page-aligned grid, worker threads take chunks from a shared counter and
+/// keep two in flight each on their own streams, so that preparing one chunk
+/// (registering its pages in place, or copying it into a pinned buffer) overlaps the
+/// asynchronous copies of others. Downloads to a sink keep a ring of pinned buffers in
+/// flight while the sink consumes them in order. The simulated device runs the same
+/// code, with copies that execute only when their stream is synchronized.
+struct TransferEngine {
+  let backend: any DeviceBackend
+  let path: TransferPath
+
+  private var tuning: TransferTuning { backend.tuning }
+
+  /// Copies `count` host bytes at `source` to device address `destination`.
+  func upload(to destination: UInt64, from source: UnsafeRawPointer, count: Int) throws(TensorIOError)
+    -> TransferReport
+  {
+    if count == 0 { return TransferReport() }
+    if path == .pageable || count < tuning.smallCopy {
+      try backend.attachThread()
+      try backend.copyToDevice(destination, from: source, count: count)
+      return TransferReport(direct: true)
+    }
+    return try pipeline(toDevice: true, device: destination, host: UnsafeMutableRawPointer(mutating: source), count)
+  }
+
+  /// Copies `count` bytes at device address `source` into host memory at `destination`.
+  func download(from source: UInt64, into destination: UnsafeMutableRawPointer, count: Int) throws(TensorIOError)
+    -> TransferReport
+  {
+    if count == 0 { return TransferReport() }
+    if path == .pageable || count < tuning.smallCopy {
+      try backend.attachThread()
+      try backend.copyToHost(destination, from: source, count: count)
+      return TransferReport(direct: true)
+    }
+    return try pipeline(toDevice: false, device: source, host: destination, count)
+  }
+
+  /// Streams `count` bytes at device address `source` to `sink` in order, a chunk at a
+  /// time with its offset, through a ring of pinned buffers: while the sink consumes
+  /// chunk k, chunks k + 1 ..< k + ringDepth are being copied.
+  func download(
+    from source: UInt64, count: Int, to sink: (UnsafeRawBufferPointer, Int) throws(TensorIOError) -> Void
+  ) throws(TensorIOError) -> TransferReport {
+    if count == 0 { return TransferReport() }
+    try backend.attachThread()
+    let chunk = tuning.chunk
+    let chunks = (count - 1) / chunk + 1
+    if path == .pageable || count < tuning.smallCopy {
+      let buffer = UnsafeMutableRawPointer.allocate(byteCount: min(count, chunk), alignment: 64)
+      defer { buffer.deallocate() }
+      for i in 0..<chunks {
+        let n = min(chunk, count - i * chunk)
+        try backend.copyToHost(buffer, from: source + UInt64(i * chunk), count: n)
+        try sink(UnsafeRawBufferPointer(start: buffer, count: n), i * chunk)
+      }
+      return TransferReport(direct: true)
+    }
+    var slots: [Slot] = []
+    defer { finish(&slots, failure: nil) }
+    for _ in 0..<min(tuning.ringDepth, chunks) {
+      slots.append(Slot(stream: try backend.pool.stream(backend)))
+      slots[slots.count - 1].buffer = try backend.pool.buffer(backend)
+    }
+    func issue(_ i: Int) throws(TensorIOError) {
+      let k = i % slots.count
+      guard let buffer = slots[k].buffer else { return }
+      slots[k].busy = true
+      try backend.enqueueCopyToHost(
+        buffer, from: source + UInt64(i * chunk), count: min(chunk, count - i * chunk), on: slots[k].stream)
+    }
+    for i in 0..<slots.count { try issue(i) }
+    for i in 0..<chunks {
+      let k = i % slots.count
+      try slots[k].complete(backend)
+      guard let buffer = slots[k].buffer else { break }
+      try sink(UnsafeRawBufferPointer(start: buffer, count: min(chunk, count - i * chunk)), i * chunk)
+      if i + slots.count < chunks { try issue(i + slots.count) }
+    }
+    return TransferReport(staged: chunks)
+  }
+
+  // MARK: The worker pipeline
+
+  /// The host side of a transfer cut on a grid of `chunk`-byte cells aligned to the
+  /// page below the first byte: chunk boundaries fall on page boundaries, so the pages
+  /// of different chunks never overlap and each chunk can be registered on its own.
+  private struct ChunkGrid {
+    let start: Int
+    let count: Int
+    let base: Int
+    let chunk: Int
+    let page: Int
+
+    init(start: Int, count: Int, chunk: Int) {
+      self.start = start
+      self.count = count
+      self.chunk = chunk
+      let page = max(Int(sysconf(Int32(_SC_PAGESIZE))), 1)
+      self.page = page
+      self.base = start & ~(page - 1)
+    }
+
+    var chunks: Int { (start + count - base - 1) / chunk + 1 }
+
+    /// Chunk `i`'s bytes: offset from `start` and length.
+    func bytes(_ i: Int) -> (offset: Int, count: Int) {
+      let low = max(start, base + i * chunk)
+      let high = min(start + count, base + (i + 1) * chunk)
+      return (low - start, high - low)
+    }
+
+    /// Chunk `i`'s whole pages: offset of the first page from `start` (zero or
+    /// negative) and length.
+    func pages(_ i: Int) -> (offset: Int, count: Int) {
+      let (offset, n) = bytes(i)
+      let low = (start + offset) & ~(page - 1)
+      let high = (start + offset + n + page - 1) & ~(page - 1)
+      return (low - start, high - low)
+    }
+  }
+
+  /// A chunk in flight: its stream, and what to do when its copy is done.
+  private struct Slot {
+    var stream: DeviceStream
+    var buffer: UnsafeMutableRawPointer?
+    var registered: UnsafeMutableRawPointer?
+    var copyOut: (destination: UnsafeMutableRawPointer, count: Int)?
+    var busy = false
+    /// Whether the device may still be using the buffer (a failed synchronization):
+    /// then the buffer is abandoned rather than reused.
+    var poisoned = false
+
+    init(stream: DeviceStream) { self.stream = stream }
+
+    /// Waits for the slot's copy, then copies a staged download out and ends the
+    /// chunk's registration.
+    mutating func complete(_ backend: any DeviceBackend) throws(TensorIOError) {
+      guard busy else { return }
+      busy = false
+      let out = copyOut
+      copyOut = nil
+      do {
+        try backend.synchronize(stream)
+      } catch {
+        poisoned = true
+        throw error
+      }
+      if let registered {
+        backend.unregister(registered)
+        self.registered = nil
+      }
+      if let out, let buffer { memcpy(out.destination, buffer, out.count) }
+    }
+  }
+
+  /// Completes every slot and returns its stream and buffer to the pool, recording
+  /// (not throwing) failures.
+  private func finish(_ slots: inout [Slot], failure: FirstError?) {
+    for k in slots.indices {
+      do {
+        try slots[k].complete(backend)
+      } catch {
+        failure?.record(error)
+      }
+      guard !slots[k].poisoned else { continue }
+      backend.pool.recycle(stream: slots[k].stream)
+      if let buffer = slots[k].buffer { backend.pool.recycle(buffer: buffer) }
+    }
+    slots.removeAll()
+  }
+
+  /// Host memory <-> device through worker threads, each moving the chunks it takes
+  /// from a shared counter, registered in place or staged.
+  private func pipeline(toDevice: Bool, device: UInt64, host: UnsafeMutableRawPointer, _ count: Int)
+    throws(TensorIOError) -> TransferReport
+  {
+    let grid = ChunkGrid(start: Int(bitPattern: host), count: count, chunk: tuning.chunk)
+    let workers = max(1, min(tuning.workers, grid.chunks))
+    let next = ChunkCounter()
+    let failure = FirstError()
+    let total = Mutex(TransferReport())
+    nonisolated(unsafe) let host = host
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      let registers: Bool
+      switch path {
+      case .registered: registers = true
+      case .staged, .pageable: registers = false
+      case .automatic: registers = worker < tuning.registeringWorkers
+      }
+      var report = TransferReport()
+      var slots: [Slot] = []
+      do throws(TensorIOError) {
+        try backend.attachThread()
+        for _ in 0..<2 { slots.append(Slot(stream: try backend.pool.stream(backend))) }
+        var s = 0
+        while failure.error == nil, let i = next.take(below: grid.chunks) {
+          try slots[s].complete(backend)
+          let (offset, n) = grid.bytes(i)
+          let address = device + UInt64(offset)
+          let chunk = host + offset
+          var inPlace = false
+          if registers {
+            let pages = grid.pages(i)
+            do throws(TensorIOError) {
+              try backend.register(host + pages.offset, count: pages.count, readOnly: toDevice)
+              slots[s].registered = host + pages.offset
+              inPlace = true
+            } catch {
+              if path == .registered { throw error }
+            }
+          }
+          slots[s].busy = true
+          if inPlace {
+            report.registered += 1
+            if toDevice {
+              try backend.enqueueCopyToDevice(address, from: chunk, count: n, on: slots[s].stream)
+            } else {
+              try backend.enqueueCopyToHost(chunk, from: address, count: n, on: slots[s].stream)
+            }
+          } else {
+            report.staged += 1
+            if slots[s].buffer == nil { slots[s].buffer = try backend.pool.buffer(backend) }
+            guard let buffer = slots[s].buffer else { continue }
+            if toDevice {
+              memcpy(buffer, chunk, n)
+              try backend.enqueueCopyToDevice(address, from: buffer, count: n, on: slots[s].stream)
+            } else {
+              slots[s].copyOut = (chunk, n)
+              try backend.enqueueCopyToHost(buffer, from: address, count: n, on: slots[s].stream)
+            }
+          }
+          s ^= 1
+        }
+      } catch {
+        failure.record(error)
+      }
+      finish(&slots, failure: failure)
+      total.withLock { $0.add(report) }
+    }
+    if let error = failure.error { throw error }
+    return total.withLock { $0 }
+  }
+}
+
+/// Hands out chunk numbers to worker threads, each once.
+private final class ChunkCounter: Sendable {
+  private let next = Atomic<Int>(0)
+
+  /// The next chunk number, or nil once `limit` are handed out.
+  func take(below limit: Int) -> Int? {
+    let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+    return i < limit ? i : nil
+  }
+}

@@ -1,0 +1,31 @@
+import SystemPackage
+
+extension NPYFile {
+  /// Writes `tensor` as an `.npy` file at `path`, atomically, like `save(_:to:)` for
+  /// arrays. A device tensor whose elements are contiguous (C or Fortran order) streams
+  /// from the device straight into the file: chunks are copied into a ring of pinned
+  /// buffers while the previous ones are written, with no host copy of the whole
+  /// tensor. Other device tensors are copied to the host first. The export rules do not
+  /// apply (saving reads the tensor, it exports nothing): a tensor that requires grad
+  /// is saved as its values, as `torch.save` does. `transfer` chooses how bytes leave
+  /// the device.
+  public static func save(
+    _ tensor: Tensor, to path: FilePath, durability: Durability = .synced, transfer: TransferPath = .automatic
+  ) throws(TensorIOError) {
+    let layout = tensor.layout
+    guard case .device(let memory) = tensor.buffer, layout.isCContiguous || layout.isFortranContiguous else {
+      try save(tensor.detach().cpu(path: transfer).numpy(), to: path, durability: durability)
+      return
+    }
+    let fortran = !layout.isCContiguous
+    let (_, header) = try NPYHeader(dtype: layout.dtype, shape: layout.shape, fortranOrder: fortran).encoded()
+    try AtomicFile.write(to: path, expectedSize: header.count + layout.byteCount, durability: durability) {
+      (file: AtomicFile) throws(TensorIOError) in
+      try typedThrows { try header.withUnsafeBytes { try file.write($0, at: 0) } }
+      try memory.download(count: layout.byteCount, at: layout.byteOffset, path: transfer) {
+        (bytes: UnsafeRawBufferPointer, offset: Int) throws(TensorIOError) in
+        try file.write(bytes, at: header.count + offset)
+      }
+    }
+  }
+}

@@ -1,0 +1,225 @@
+import Dispatch
+import Foundation
+import Synchronization
+import SystemPackage
+import Testing
+
+@testable import TensorIO
+
+/// The transfer engine's pipeline on the simulated device, whose streams run an enqueued
+/// copy only when the stream is synchronized: a pipeline that refilled a staging buffer,
+/// ended a registration or read a download before its copy was done would move the
+/// wrong bytes, and these byte-for-byte comparisons would fail. sim:3 is used only here
+/// (tests of `.registered` need nobody else registering pages next to theirs).
+@Suite("transfer engine", .serialized)
+struct TransferEngineTests {
+  static let sim: SimulatedDevice = {
+    do { return try SimulatedDevice.device(3) } catch { fatalError("sim:3 missing: \(error)") }
+  }()
+  static var chunk: Int { sim.tuning.chunk }
+  static let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+
+  /// Page-aligned host memory owned by one test, with `count` pattern bytes at `offset`.
+  final class HostBytes {
+    let base: UnsafeMutableRawPointer
+    let allocated: Int
+    let offset: Int
+    let count: Int
+
+    init(count: Int, offset: Int = 13, seed: UInt64 = 1) {
+      allocated = (offset + count + TransferEngineTests.page) / TransferEngineTests.page * TransferEngineTests.page
+      base = UnsafeMutableRawPointer.allocate(byteCount: allocated, alignment: TransferEngineTests.page)
+      memset(base, 0xEE, allocated)
+      self.offset = offset
+      self.count = count
+      var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+      for i in 0..<count {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        base.storeBytes(of: UInt8(truncatingIfNeeded: state), toByteOffset: offset + i, as: UInt8.self)
+      }
+    }
+
+    deinit { base.deallocate() }
+
+    var pointer: UnsafeMutableRawPointer { base + offset }
+    var bytes: [UInt8] { Array(UnsafeRawBufferPointer(start: pointer, count: count)) }
+  }
+
+  static let sizes: [Int] = [0, 1, 4095, 4096, 4097, chunk - 1, chunk, chunk + 1, 7 * chunk + 123, (3 << 20) + 5]
+
+  @Test("bytes round-trip on every path, every size (0 and 1 byte, not a multiple of the chunk)")
+  func roundTrips() throws {
+    for path in TransferPath.allCases {
+      for size in TransferEngineTests.sizes {
+        let source = HostBytes(count: size, seed: UInt64(size))
+        let memory = try DeviceBuffer(backend: TransferEngineTests.sim, byteCount: size + 100)
+        let up = try memory.upload(source.pointer, count: size, at: 100, path: path)
+        let back = HostBytes(count: size, offset: 7, seed: 99)
+        let down = try memory.download(back.pointer, count: size, at: 100, path: path)
+        #expect(back.bytes == source.bytes ? true : false, "\(path) \(size) bytes")
+        for report in [up, down] where size > 0 {
+          if path == .pageable || size < TransferEngineTests.sim.tuning.smallCopy {
+            #expect(report.direct && report.chunks == 0)
+          } else {
+            // The grid starts at the page below the first byte.
+            let chunks = ((13 + size - 1) / TransferEngineTests.chunk) + 1
+            #expect(report.chunks >= chunks - 1 && report.chunks <= chunks + 1, "\(path) \(size)")
+            if path == .staged { #expect(report.registered == 0) }
+            if path == .registered { #expect(report.staged == 0) }
+          }
+        }
+      }
+    }
+    #expect(TransferEngineTests.sim.registrations == 0)
+  }
+
+  @Test("a read-only file mapping uploads registered in place (read-only flag), and comes back identical")
+  func mappedUpload() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = FilePath(dir.appendingPathComponent("a.npy").path)
+    let array = try NDArray(zeros: [300_001], dtype: .float32)
+    for i in stride(from: 0, to: 300_001, by: 997) { try array.setValue(Float(i) * 0.5, at: [i]) }
+    try NPYFile.save(array, to: path, durability: .unsynced)
+    let mapped = Tensor(try NPYFile.map(path, mode: .readOnly))
+    for transfer in [TransferPath.registered, .automatic, .staged] {
+      let device = try mapped.to(.sim(3), path: transfer)
+      let back = try device.cpu(path: transfer).numpy()
+      let same = back.contiguousBytes.map(Array.init) == array.contiguousBytes.map(Array.init)
+      #expect(same, "\(transfer)")
+    }
+    #expect(TransferEngineTests.sim.registrations == 0)
+  }
+
+  @Test("a chunk whose pages are already registered falls back to staging (automatic) or fails (registered)")
+  func registrationRefused() throws {
+    let sim = TransferEngineTests.sim
+    let source = HostBytes(count: 6 * TransferEngineTests.chunk, offset: 0, seed: 5)
+    let memory = try DeviceBuffer(backend: sim, byteCount: source.count)
+    // Someone else holds the pages of the third chunk.
+    let held = source.base + 2 * TransferEngineTests.chunk
+    try sim.register(held, count: TransferEngineTests.page, readOnly: true)
+    defer { sim.unregister(held) }
+    var engine = TransferEngine(backend: sim, path: .automatic)
+    var worked = false
+    for _ in 0..<20 where !worked {
+      // Only the registering workers meet the refusal; repeat until one has.
+      let report = try engine.upload(to: memory.address, from: source.pointer, count: source.count)
+      let back = HostBytes(count: source.count, offset: 0, seed: 0)
+      try memory.download(back.pointer, count: source.count, path: .staged)
+      #expect(back.bytes == source.bytes ? true : false)
+      #expect(report.chunks == 6)
+      worked = report.registered > 0
+    }
+    engine = TransferEngine(backend: sim, path: .registered)
+    #expect {
+      try engine.upload(to: memory.address, from: source.pointer, count: source.count)
+    } throws: { error in
+      guard let error = error as? TensorIOError, case .deviceCall(_, _, _, let name) = error.reason else {
+        return false
+      }
+      return name == "SIM_ERROR_HOST_MEMORY_ALREADY_REGISTERED"
+    }
+    #expect(sim.registrations == 1)  // only the test's own
+  }
+
+  @Test("downloads stream to a sink in order, chunk after chunk, for odd sizes; a failing sink stops cleanly")
+  func sinkDownloads() throws {
+    for size in TransferEngineTests.sizes {
+      let source = HostBytes(count: size, seed: 3)
+      let memory = try DeviceBuffer(backend: TransferEngineTests.sim, byteCount: size)
+      try memory.upload(source.pointer, count: size, path: .automatic)
+      for path in [TransferPath.automatic, .pageable] {
+        var received: [UInt8] = []
+        try memory.download(count: size, path: path) { (bytes: UnsafeRawBufferPointer, offset: Int) in
+          #expect(offset == received.count)
+          #expect(bytes.count <= TransferEngineTests.chunk)
+          received += bytes
+        }
+        #expect(received == source.bytes ? true : false, "\(size) \(path)")
+      }
+    }
+    let source = HostBytes(count: 10 * TransferEngineTests.chunk, seed: 4)
+    let memory = try DeviceBuffer(backend: TransferEngineTests.sim, byteCount: source.count)
+    try memory.upload(source.pointer, count: source.count, path: .automatic)
+    var calls = 0
+    #expect(throws: TensorIOError.self) {
+      try memory.download(count: source.count, path: .automatic) {
+        (_: UnsafeRawBufferPointer, _: Int) throws(TensorIOError) in
+        calls += 1
+        if calls == 4 { throw TensorIOError(.invalidArgument("disk full")) }
+      }
+    }
+    #expect(calls == 4)
+    // The ring's buffers went back to the pool in a usable state.
+    var received: [UInt8] = []
+    try memory.download(count: source.count, path: .automatic) { (bytes: UnsafeRawBufferPointer, _: Int) in
+      received += bytes
+    }
+    #expect(received == source.bytes ? true : false)
+  }
+
+  @Test("concurrent transfers from several threads keep their bytes apart")
+  func concurrentTransfers() throws {
+    let failures = Mutex(0)
+    DispatchQueue.concurrentPerform(iterations: 8) { i in
+      do {
+        let source = HostBytes(
+          count: (i + 1) * TransferEngineTests.chunk + i * 1000 + 1, offset: i * 7, seed: UInt64(i))
+        let memory = try DeviceBuffer(backend: TransferEngineTests.sim, byteCount: source.count)
+        let path: TransferPath = [.automatic, .staged, .registered][i % 3]
+        try memory.upload(source.pointer, count: source.count, path: path)
+        let back = HostBytes(count: source.count, offset: 3, seed: 0)
+        try memory.download(back.pointer, count: source.count, path: path)
+        if back.bytes != source.bytes { failures.withLock { $0 += 1 } }
+      } catch {
+        failures.withLock { $0 += 1 }
+      }
+    }
+    #expect(failures.withLock { $0 } == 0)
+    #expect(TransferEngineTests.sim.registrations == 0)
+  }
+
+  @Test("views that are not contiguous are made contiguous on the way to the device")
+  func nonContiguousViews() throws {
+    let count = 3 * TransferEngineTests.chunk / 4
+    let array = try NDArray(zeros: [count], dtype: .int32)
+    for i in stride(from: 0, to: count, by: 1) where i % 101 == 0 { try array.setValue(Int32(i), at: [i]) }
+    let view = try Tensor(array).reshaped([count / 4, 4]).transposed().slice(axis: 1, 1..<(count / 4), step: -3)
+    let back = try view.to(.sim(3)).cpu()
+    #expect(back.shape == view.shape)
+    #expect(try back.elements(as: Int32.self) == view.elements(as: Int32.self))
+  }
+
+  @Test("a device tensor saves straight from the device, byte-identical to saving its host copy")
+  func saveFromDevice() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    for (shape, order) in [
+      ([0], MemoryOrder.c), ([1], .c), ([501, 333], .c), ([501, 333], .fortran), ([7, 3, 0], .c),
+    ] {
+      let count = shape.reduce(1, *)
+      let host = try NDArray(zeros: shape, dtype: .float64, order: order)
+      if count > 0 {
+        for i in stride(from: 0, to: count, by: 37) {
+          try host.setValue(Double(i) / 3, at: [i / shape.dropFirst().reduce(1, *)] + shape.dropFirst().map { _ in 0 })
+        }
+      }
+      let device = try Tensor(host).to(.sim(3))
+      let ours = FilePath(dir.appendingPathComponent("device.npy").path)
+      let reference = FilePath(dir.appendingPathComponent("host.npy").path)
+      try NPYFile.save(device, to: ours, durability: .unsynced)
+      try NPYFile.save(host, to: reference, durability: .unsynced)
+      let a = try Data(contentsOf: URL(fileURLWithPath: ours.string))
+      let b = try Data(contentsOf: URL(fileURLWithPath: reference.string))
+      #expect(a == b, "\(shape) \(order)")
+    }
+    // A tensor that requires grad saves its values (as torch.save does).
+    let grad = try Tensor.ones([5], device: .sim(3), requiresGrad: true)
+    let path = FilePath(dir.appendingPathComponent("grad.npy").path)
+    try NPYFile.save(grad, to: path)
+    #expect(try NPYFile.load(from: path).elements(as: Float.self) == [1, 1, 1, 1, 1])
+  }
+}
