@@ -73,7 +73,8 @@ extension Tensor {
       guard case .host(let sourceStorage) = source.buffer else { return source }
       let memory = try DeviceBuffer(backend: backend, byteCount: source.layout.byteCount)
       let lowest = Layout.extent(shape: source.shape, strides: source.strides, itemSize: dtype.itemSize)?.lowest ?? 0
-      try memory.upload(sourceStorage.baseAddress + source.byteOffset + lowest, count: source.layout.byteCount, path: path)
+      try memory.upload(
+        sourceStorage.baseAddress + source.byteOffset + lowest, count: source.layout.byteCount, path: path)
       var deviceLayout = source.layout
       deviceLayout.byteOffset = -lowest
       return Tensor(buffer: .device(memory), layout: deviceLayout, requiresGrad: requiresGrad)
