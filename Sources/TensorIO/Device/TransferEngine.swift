@@ -20,6 +20,9 @@ struct TransferTuning: Sendable, Hashable {
   var ringDepth: Int
   /// Copies smaller than this go in one direct copy.
   var smallCopy: Int
+  /// Whether uploads map each chunk's pages in one call before registering or
+  /// copying it, instead of a fault per page.
+  var populate = false
 }
 
 /// What one transfer did, chunk by chunk (for tests and measurements).
@@ -277,8 +280,9 @@ struct TransferEngine {
           let address = device + UInt64(offset)
           let chunk = host + offset
           var inPlace = false
+          let pages = grid.pages(i)
+          if toDevice && tuning.populate { VirtualMemory.populate(host + pages.offset, length: pages.count) }
           if registers {
-            let pages = grid.pages(i)
             do throws(TensorIOError) {
               try backend.register(host + pages.offset, count: pages.count, readOnly: toDevice)
               slots[s].registered = host + pages.offset
