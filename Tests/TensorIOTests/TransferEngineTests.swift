@@ -63,8 +63,10 @@ struct TransferEngineTests {
           if path == .pageable || size < TransferEngineTests.sim.tuning.smallCopy {
             #expect(report.direct && report.chunks == 0)
           } else {
-            // The grid starts at the page below the first byte.
-            let chunks = ((13 + size - 1) / TransferEngineTests.chunk) + 1
+            // The grid starts at the page below the first byte; registering paths use
+            // the larger registration chunks.
+            let chunk = path == .staged ? TransferEngineTests.chunk : TransferEngineTests.sim.tuning.registrationChunk
+            let chunks = ((13 + size - 1) / chunk) + 1
             #expect(report.chunks >= chunks - 1 && report.chunks <= chunks + 1, "\(path) \(size)")
             if path == .staged { #expect(report.registered == 0) }
             if path == .registered { #expect(report.staged == 0) }
@@ -96,23 +98,24 @@ struct TransferEngineTests {
   @Test("a chunk whose pages are already registered falls back to staging (automatic) or fails (registered)")
   func registrationRefused() throws {
     let sim = TransferEngineTests.sim
-    let source = HostBytes(count: 6 * TransferEngineTests.chunk, offset: 0, seed: 5)
+    let big = sim.tuning.registrationChunk
+    let source = HostBytes(count: 2 * big + 5 * TransferEngineTests.chunk / 2, offset: 0, seed: 5)
     let memory = try DeviceBuffer(backend: sim, byteCount: source.count)
-    // Someone else holds the pages of the third chunk.
-    let held = source.base + 2 * TransferEngineTests.chunk
-    try sim.register(held, count: TransferEngineTests.page, readOnly: true)
+    // Someone else holds a page inside the second registration chunk: that chunk is
+    // staged piece by piece, in both directions.
+    let held = source.base + big + TransferEngineTests.chunk
+    try sim.register(held, count: TransferEngineTests.page, readOnly: false)
     defer { sim.unregister(held) }
     var engine = TransferEngine(backend: sim, path: .automatic)
-    var worked = false
-    for _ in 0..<20 where !worked {
-      // Only the registering workers meet the refusal; repeat until one has.
-      let report = try engine.upload(to: memory.address, from: source.pointer, count: source.count)
-      let back = HostBytes(count: source.count, offset: 0, seed: 0)
-      try memory.download(back.pointer, count: source.count, path: .staged)
-      #expect(back.bytes == source.bytes ? true : false)
-      #expect(report.chunks == 6)
-      worked = report.registered > 0
-    }
+    let report = try engine.upload(to: memory.address, from: source.pointer, count: source.count)
+    #expect(report.registered == 2 && report.staged == 1)
+    let back = HostBytes(count: source.count, offset: 0, seed: 0)
+    let heldBack = back.base + 2 * big
+    try sim.register(heldBack, count: TransferEngineTests.page, readOnly: false)
+    let backReport = try engine.download(from: memory.address, into: back.pointer, count: source.count)
+    sim.unregister(heldBack)
+    #expect(backReport.registered == 2 && backReport.staged == 1)
+    #expect(back.bytes == source.bytes ? true : false)
     engine = TransferEngine(backend: sim, path: .registered)
     #expect {
       try engine.upload(to: memory.address, from: source.pointer, count: source.count)

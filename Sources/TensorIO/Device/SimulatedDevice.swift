@@ -23,11 +23,13 @@ final class SimulatedDevice: DeviceBackend {
   static let capacity = 16 << 30
 
   let device: Device
-  /// Small chunks and three workers, so that small test arrays already run the
-  /// pipeline through many chunks, concurrently, by both registration and staging.
+  /// CUDA's shape (every worker registers; registration chunks four staging chunks
+  /// long) at a small scale, so that small test arrays already run the pipeline through
+  /// many chunks, on three workers concurrently.
   let tuning = TransferTuning(
-    chunk: max(64 << 10, Int(sysconf(Int32(_SC_PAGESIZE)))), workers: 3, registeringWorkers: 2, ringDepth: 3,
-    smallCopy: 4096)
+    chunk: max(64 << 10, Int(sysconf(Int32(_SC_PAGESIZE)))),
+    registrationChunk: 4 * max(64 << 10, Int(sysconf(Int32(_SC_PAGESIZE)))), workers: 3, registeringWorkers: 3,
+    ringDepth: 3, smallCopy: 4096)
   let pool = TransferPool()
 
   private struct Allocation {

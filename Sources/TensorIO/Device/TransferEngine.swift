@@ -9,8 +9,12 @@ import Synchronization
 
 /// How the transfer engine cuts and spreads one device's copies.
 struct TransferTuning: Sendable, Hashable {
-  /// Bytes per chunk; a multiple of the page size.
+  /// Bytes per staged chunk and per pinned buffer; a multiple of the page size.
   var chunk: Int
+  /// Bytes per chunk when every worker registers in place: fewer, larger registrations
+  /// (the CUDA driver registers one range at a time, so the calls' fixed cost counts);
+  /// a multiple of the page size.
+  var registrationChunk: Int
   /// Worker threads of one host <-> memory transfer (each keeps two chunks in flight).
   var workers: Int
   /// In `.automatic`, how many of the workers try to register their chunks in place
@@ -255,7 +259,11 @@ struct TransferEngine {
   private func pipeline(toDevice: Bool, device: UInt64, host: UnsafeMutableRawPointer, _ count: Int)
     throws(TensorIOError) -> TransferReport
   {
-    let grid = ChunkGrid(start: Int(bitPattern: host), count: count, chunk: tuning.chunk)
+    let everyWorkerRegisters =
+      path == .registered || (path == .automatic && tuning.registeringWorkers >= tuning.workers)
+    let grid = ChunkGrid(
+      start: Int(bitPattern: host), count: count,
+      chunk: everyWorkerRegisters ? tuning.registrationChunk : tuning.chunk)
     let workers = max(1, min(tuning.workers, grid.chunks))
     let next = ChunkCounter()
     let failure = FirstError()
@@ -303,7 +311,10 @@ struct TransferEngine {
             report.staged += 1
             if slots[s].buffer == nil { slots[s].buffer = try backend.pool.buffer(backend) }
             guard let buffer = slots[s].buffer else { continue }
-            if toDevice {
+            if n > tuning.chunk {
+              try stageInPieces(
+                toDevice: toDevice, device: address, host: chunk, count: n, buffer: buffer, stream: slots[s].stream)
+            } else if toDevice {
               memcpy(buffer, chunk, n)
               try backend.enqueueCopyToDevice(address, from: buffer, count: n, on: slots[s].stream)
             } else {
@@ -321,6 +332,30 @@ struct TransferEngine {
     }
     if let error = failure.error { throw error }
     return total.withLock { $0 }
+  }
+}
+
+extension TransferEngine {
+  /// Stages a registration-sized chunk that the driver refused to register, through
+  /// one pinned buffer a piece at a time, waiting for each piece (a rare fallback).
+  fileprivate func stageInPieces(
+    toDevice: Bool, device: UInt64, host: UnsafeMutableRawPointer, count: Int, buffer: UnsafeMutableRawPointer,
+    stream: DeviceStream
+  ) throws(TensorIOError) {
+    var done = 0
+    while done < count {
+      let n = min(tuning.chunk, count - done)
+      if toDevice {
+        memcpy(buffer, host + done, n)
+        try backend.enqueueCopyToDevice(device + UInt64(done), from: buffer, count: n, on: stream)
+        try backend.synchronize(stream)
+      } else {
+        try backend.enqueueCopyToHost(buffer, from: device + UInt64(done), count: n, on: stream)
+        try backend.synchronize(stream)
+        memcpy(host + done, buffer, n)
+      }
+      done += n
+    }
   }
 }
 
