@@ -130,15 +130,25 @@ struct Convert: ParsableCommand {
         let (target, memoryOrder) = try plan(array)
         plans.append(.init(name: "arr_0", array: array, dtype: target, order: memoryOrder))
       }
-      try NPZArchive.write(
-        plans, to: FilePath(path), compression: compression, durability: noSync ? .unsynced : .synced)
+      try writeArchive(plans, to: path, compression: compression)
     case .npzMember(let path, let member):
       let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
       let (target, memoryOrder) = try plan(array)
       let name = member.hasSuffix(".npy") ? String(member.dropLast(4)) : member
-      try NPZArchive.write(
-        [.init(name: name, array: array, dtype: target, order: memoryOrder)], to: FilePath(path),
-        compression: compression, durability: noSync ? .unsynced : .synced)
+      try writeArchive(
+        [.init(name: name, array: array, dtype: target, order: memoryOrder)], to: path, compression: compression)
     }
+  }
+
+  /// Writes the archive, with a progress bar over the members' data bytes.
+  private func writeArchive(
+    _ plans: [NPZArchive.MemberPlan], to path: String, compression: NPZArchive.WriteCompression
+  ) throws {
+    let total = plans.reduce(0) { $0 + $1.array.count * $1.dtype.itemSize }
+    let bar = ProgressBar(total: total, label: "convert", quiet: quiet)
+    defer { bar.finish() }
+    try NPZArchive.write(
+      plans, to: FilePath(path), compression: compression, durability: noSync ? .unsynced : .synced,
+      progress: { bar.update($0) })
   }
 }

@@ -37,6 +37,11 @@ struct Inspect: ParsableCommand {
       """)
   var stats = false
 
+  @Flag(
+    name: .shortAndLong,
+    help: "Print nothing but errors: the exit status says whether every file is valid (with --verify, every byte).")
+  var quiet = false
+
   @OptionGroup var options: ReadOptions
 
   func run() throws {
@@ -64,7 +69,9 @@ struct Inspect: ParsableCommand {
         case .npzMember(let path, let member):
           report = try inspectArchive(path: path, only: member)
         }
-        if json {
+        if quiet {
+          continue
+        } else if json {
           reports.append(report.json)
         } else {
           if i > 0 { print() }
@@ -75,7 +82,7 @@ struct Inspect: ParsableCommand {
         failed = true
       }
     }
-    if json {
+    if json && !quiet {
       if files.count == 1 {
         if let report = reports.first { print(report.rendered) }
       } else {

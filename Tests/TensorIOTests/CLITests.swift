@@ -101,6 +101,16 @@ struct CLITests {
     #expect(result.stderr.hasPrefix("tensortool: error: /nonexistent/x.npy: "))
     #expect(result.stdout.contains("float32"))
   }
+
+  @Test("inspect -q prints nothing but errors; the exit status says whether every file is valid")
+  func quietInspect() throws {
+    let good = fixture("valid/dtype_le_f4.npy")
+    let quiet = try tool("inspect", "-q", "--verify", good, fixture("npz/valid/savez.npz"))
+    #expect(quiet.status == 0 && quiet.stdout.isEmpty && quiet.stderr.isEmpty)
+    let bad = try tool("inspect", "--quiet", "--json", good, fixture("malformed/truncated_data.npy"))
+    #expect(bad.status == 1 && bad.stdout.isEmpty)
+    #expect(bad.stderr.hasPrefix("tensortool: error: ") && bad.stderr.split(separator: "\n").count == 1)
+  }
 }
 
 @Suite("tensortool copy and devices")

@@ -61,6 +61,24 @@ struct NPZWriterTests {
     }
   }
 
+  @Test("progress reports every member's data bytes, in order, ending at the total", arguments: [false, true])
+  func progress(compressed: Bool) throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let arrays = try Self.sampleArrays()
+    let plans = arrays.map {
+      NPZArchive.MemberPlan(name: $0.name, array: $0.array, dtype: .float64, order: .c)
+    }
+    var reports: [Int] = []
+    try NPZArchive.write(
+      plans, to: FilePath(dir.appendingPathComponent("p.npz").path),
+      compression: compressed ? .deflate(level: 1) : .stored, durability: .unsynced, progress: { reports.append($0) })
+    let total = arrays.reduce(0) { $0 + $1.array.count * 8 }
+    #expect(reports.last == total)
+    #expect(reports == reports.sorted())
+    #expect(reports.count >= arrays.filter { $0.array.count > 0 }.count)
+  }
+
   @Test("the empty archive is numpy's 22 bytes")
   func emptyArchive() throws {
     let dir = try Support.temporaryDirectory()

@@ -72,9 +72,11 @@ extension NPZArchive {
 
   /// Writes an `.npz` whose members are arrays converted on the way (dtype, byte order,
   /// memory order), streaming: memory stays bounded whatever the members' sizes.
+  /// `progress`, when given, is called after each piece with the members' data bytes
+  /// done so far (of the sum of `count * dtype.itemSize` over the plans).
   public static func write(
     _ plans: [MemberPlan], to path: FilePath, compression: WriteCompression = .stored,
-    durability: Durability = .synced, forceZip64: Bool = false
+    durability: Durability = .synced, forceZip64: Bool = false, progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
     var seen = Set<String>()
     for name in plans.map(\.name) {
@@ -88,16 +90,20 @@ extension NPZArchive {
     }
     try AtomicFile.write(to: path, durability: durability) { (file: AtomicFile) throws(TensorIOError) in
       let zip = ZipWriter(file: file, forceZip64: forceZip64)
+      var done = 0
       for plan in plans {
-        try writeMember(zip, plan: plan, compression: compression)
+        try writeMember(zip, plan: plan, compression: compression) { bytes in
+          done += bytes
+          progress?(done)
+        }
       }
       try zip.finish()
     }
   }
 
-  private static func writeMember(_ zip: ZipWriter, plan: MemberPlan, compression: WriteCompression)
-    throws(TensorIOError)
-  {
+  private static func writeMember(
+    _ zip: ZipWriter, plan: MemberPlan, compression: WriteCompression, advanced: (Int) -> Void
+  ) throws(TensorIOError) {
     let array = plan.array
     try array.storage.checkOpen()
     let target = plan.dtype
@@ -115,11 +121,20 @@ extension NPZArchive {
     let directBytes = direct ? array.contiguousBytes : nil
     var directOffset = 0
     let piece = 64 << 20
+    var previous = 0
     func next() throws(TensorIOError) -> UnsafeRawBufferPointer? {
-      if let converted { return try converted.next() }
-      guard let bytes = directBytes, directOffset < bytes.count else { return nil }
-      let part = UnsafeRawBufferPointer(rebasing: bytes[directOffset..<min(bytes.count, directOffset + piece)])
-      directOffset += part.count
+      // The piece before this one is written (or compressed) by now.
+      if previous > 0 { advanced(previous) }
+      let part: UnsafeRawBufferPointer?
+      if let converted {
+        part = try converted.next()
+      } else if let bytes = directBytes, directOffset < bytes.count {
+        part = UnsafeRawBufferPointer(rebasing: bytes[directOffset..<min(bytes.count, directOffset + piece)])
+        directOffset += part?.count ?? 0
+      } else {
+        part = nil
+      }
+      previous = part?.count ?? 0
       return part
     }
     switch compression {
