@@ -43,3 +43,36 @@ struct LargeArchiveTests {
     }
   }
 }
+
+/// Over 4 GiB through the transfer engine on sim:1: a mapped file up to the device, then
+/// streamed from the device into a new file, compared byte for byte. Opt-in
+/// (TENSORTOOL_BIG_TESTS=1): it writes about 10 GB and needs 5 GB of memory.
+@Suite(
+  "device transfers over 4 GiB",
+  .enabled(if: ProcessInfo.processInfo.environment["TENSORTOOL_BIG_TESTS"] == "1", "set TENSORTOOL_BIG_TESTS=1 to run"))
+struct LargeTransferTests {
+  @Test("a 4.5 GiB file -> sim:1 -> file, identical")
+  func bigRoundTrip() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let count = (4 << 30) / 4 + 128 << 20  // 4.5 GiB of float32
+    let source = FilePath(dir.appendingPathComponent("big.npy").path)
+    do {
+      let array = try NDArray(zeros: [count], dtype: .float32)
+      for index in stride(from: 0, to: count, by: 4099) { try array.setValue(Float(index), at: [index]) }
+      try NPYFile.save(array, to: source, durability: .unsynced)
+    }
+    let mapped = Tensor(try NPYFile.map(source))
+    let device = try mapped.to(.sim(1))
+    let back = FilePath(dir.appendingPathComponent("back.npy").path)
+    try NPYFile.save(device, to: back, durability: .unsynced)
+    let a = try NPYFile.map(source)
+    let b = try NPYFile.map(back)
+    #expect(a.byteCount == b.byteCount && a.byteCount > 1 << 32)
+    guard let x = a.contiguousBytes?.baseAddress, let y = b.contiguousBytes?.baseAddress else {
+      Issue.record("not contiguous")
+      return
+    }
+    #expect(memcmp(x, y, a.byteCount) == 0)
+  }
+}
