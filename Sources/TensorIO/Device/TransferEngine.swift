@@ -98,26 +98,31 @@ struct TransferEngine {
   func upload(to destination: UInt64, from source: UnsafeRawPointer, count: Int) throws(TensorIOError)
     -> TransferReport
   {
-    if count == 0 { return TransferReport() }
-    if path == .pageable || count < tuning.smallCopy {
-      try backend.attachThread()
-      try backend.copyToDevice(destination, from: source, count: count)
-      return TransferReport(direct: true)
-    }
-    return try pipeline(toDevice: true, device: destination, host: UnsafeMutableRawPointer(mutating: source), count)
+    try move(toDevice: true, device: destination, host: UnsafeMutableRawPointer(mutating: source), count)
   }
 
   /// Copies `count` bytes at device address `source` into host memory at `destination`.
   func download(from source: UInt64, into destination: UnsafeMutableRawPointer, count: Int) throws(TensorIOError)
     -> TransferReport
   {
+    try move(toDevice: false, device: source, host: destination, count)
+  }
+
+  /// One direct copy for small or `.pageable` transfers, else the pipeline.
+  private func move(toDevice: Bool, device: UInt64, host: UnsafeMutableRawPointer, _ count: Int)
+    throws(TensorIOError) -> TransferReport
+  {
     if count == 0 { return TransferReport() }
-    if path == .pageable || count < tuning.smallCopy {
-      try backend.attachThread()
-      try backend.copyToHost(destination, from: source, count: count)
-      return TransferReport(direct: true)
+    guard path == .pageable || count < tuning.smallCopy else {
+      return try pipeline(toDevice: toDevice, device: device, host: host, count)
     }
-    return try pipeline(toDevice: false, device: source, host: destination, count)
+    try backend.attachThread()
+    if toDevice {
+      try backend.copyToDevice(device, from: host, count: count)
+    } else {
+      try backend.copyToHost(host, from: device, count: count)
+    }
+    return TransferReport(direct: true)
   }
 
   /// Streams `count` bytes at device address `source` to `sink` in order, a chunk at a
