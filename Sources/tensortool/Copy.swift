@@ -42,7 +42,7 @@ struct Copy: ParsableCommand {
   @Flag(help: "Print JSON: one object with the legs.")
   var json = false
 
-  @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+  @Flag(name: .shortAndLong, help: "Print nothing but errors (no legs, no progress bar).")
   var quiet = false
 
   @OptionGroup var options: ReadOptions
@@ -128,7 +128,10 @@ struct Copy: ParsableCommand {
             verified: verified))
         tensor = moved
       case .file(let destination):
-        try destination.write(tensor, durability: noSync ? .unsynced : .synced, transfer: transfer)
+        let bar = ProgressBar(total: tensor.byteCount, label: "copy to \(destination)", quiet: quiet || json)
+        defer { bar.finish() }
+        try destination.write(
+          tensor, durability: noSync ? .unsynced : .synced, transfer: transfer, progress: { bar.update($0) })
         legs.append(
           Leg(
             from: previous.description, to: destination.description, bytes: tensor.byteCount,

@@ -51,11 +51,14 @@ enum FileSpec: CustomStringConvertible {
   }
 
   /// Writes `tensor` to this spec (an `.npz` destination holds the one member). An
-  /// `.npy` destination streams a device tensor straight from the device.
-  func write(_ tensor: Tensor, durability: Durability, transfer: TransferPath) throws {
+  /// `.npy` destination streams a device tensor straight from the device and reports
+  /// the bytes written to `progress`.
+  func write(_ tensor: Tensor, durability: Durability, transfer: TransferPath, progress: ((Int) -> Void)? = nil)
+    throws
+  {
     switch self {
     case .npy(let path):
-      try NPYFile.save(tensor, to: FilePath(path), durability: durability, transfer: transfer)
+      try NPYFile.save(tensor, to: FilePath(path), durability: durability, transfer: transfer, progress: progress)
     case .npz, .npzMember:
       try write(tensor.detach().cpu(path: transfer).numpy(), durability: durability)
     }

@@ -219,6 +219,17 @@ struct TransferEngineTests {
       let b = try Data(contentsOf: URL(fileURLWithPath: reference.string))
       #expect(a == b, "\(shape) \(order)")
     }
+    // Progress counts the data bytes written, up to all of them, from a device and from
+    // the host alike.
+    let big = try Tensor(NDArray(zeros: [3 * TransferEngineTests.chunk], dtype: .uint8))
+    for tensor in [big, try big.to(.sim(3))] {
+      var reports: [Int] = []
+      try NPYFile.save(
+        tensor, to: FilePath(dir.appendingPathComponent("p.npy").path), durability: .unsynced,
+        progress: { reports.append($0) })
+      #expect(reports.last == 3 * TransferEngineTests.chunk && reports == reports.sorted(), "\(tensor.device)")
+      #expect(tensor.device == .cpu || reports.count == 3)
+    }
     // A tensor that requires grad saves its values (as torch.save does).
     let grad = try Tensor.ones([5], device: .sim(3), requiresGrad: true)
     let path = FilePath(dir.appendingPathComponent("grad.npy").path)

@@ -8,13 +8,14 @@ extension NPYFile {
   /// tensor. Other device tensors are copied to the host first. The export rules do not
   /// apply (saving reads the tensor, it exports nothing): a tensor that requires grad
   /// is saved as its values, as `torch.save` does. `transfer` chooses how bytes leave
-  /// the device.
+  /// the device; `progress`, when given, is called with the data bytes written so far.
   public static func save(
-    _ tensor: Tensor, to path: FilePath, durability: Durability = .synced, transfer: TransferPath = .automatic
+    _ tensor: Tensor, to path: FilePath, durability: Durability = .synced, transfer: TransferPath = .automatic,
+    progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
     let layout = tensor.layout
     guard case .device(let memory) = tensor.buffer, layout.isCContiguous || layout.isFortranContiguous else {
-      try save(tensor.detach().cpu(path: transfer).numpy(), to: path, durability: durability)
+      try save(tensor.detach().cpu(path: transfer).numpy(), to: path, durability: durability, progress: progress)
       return
     }
     let fortran = !layout.isCContiguous
@@ -25,6 +26,7 @@ extension NPYFile {
       try memory.download(count: layout.byteCount, at: layout.byteOffset, path: transfer) {
         (bytes: UnsafeRawBufferPointer, offset: Int) throws(TensorIOError) in
         try file.write(bytes, at: header.count + offset)
+        progress?(offset + bytes.count)
       }
     }
   }

@@ -40,9 +40,10 @@ public enum NPYFile {
   /// temporary file in the same folder, which is synced and renamed over `path`; on
   /// failure `path` is untouched and the temporary removed. `durability` says whether
   /// the data is synced to stable storage before this returns (the default) or not.
-  public static func save(_ array: NDArray, to path: FilePath, durability: Durability = .synced)
-    throws(TensorIOError)
-  {
+  /// `progress`, when given, is called as data is written with the bytes written so far.
+  public static func save(
+    _ array: NDArray, to path: FilePath, durability: Durability = .synced, progress: ((Int) -> Void)? = nil
+  ) throws(TensorIOError) {
     try array.storage.checkOpen()
     let fortran = !array.isCContiguous && array.isFortranContiguous
     let source = array.isCContiguous || array.isFortranContiguous ? array : try array.copy(order: .c)
@@ -51,7 +52,15 @@ public enum NPYFile {
     try AtomicFile.write(to: path, expectedSize: size, durability: durability) {
       (file: AtomicFile) throws(TensorIOError) in
       try typedThrows { try headerBytes.withUnsafeBytes { try file.write($0, at: 0) } }
-      if let data = source.contiguousBytes { try file.write(data, at: headerBytes.count) }
+      guard let data = source.contiguousBytes else { return }
+      let piece = 64 << 20
+      var done = 0
+      while done < data.count {
+        let part = UnsafeRawBufferPointer(rebasing: data[done..<min(data.count, done + piece)])
+        try file.write(part, at: headerBytes.count + done)
+        done += part.count
+        progress?(done)
+      }
     }
   }
 }
