@@ -127,7 +127,9 @@ struct TransferEngine {
 
   /// Streams `count` bytes at device address `source` to `sink` in order, a chunk at a
   /// time with its offset, through a ring of pinned buffers: while the sink consumes
-  /// chunk k, chunks k + 1 ..< k + ringDepth are being copied.
+  /// chunk k, chunks k + 1 ..< k + ringDepth are being copied. Every path but
+  /// `.pageable` (plain copies into one buffer) uses the ring: a sink has no host range
+  /// of its own to register.
   func download(
     from source: UInt64, count: Int, to sink: (UnsafeRawBufferPointer, Int) throws(TensorIOError) -> Void
   ) throws(TensorIOError) -> TransferReport {
