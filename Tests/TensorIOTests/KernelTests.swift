@@ -30,4 +30,33 @@ struct KernelTests {
     #expect(units.map(\.offset) == [0, 4, 8, 12, 16])
     #expect(units.allSatisfy { $0.width == ($0.offset == 0 ? 2 : 4) })
   }
+
+  @Test("copying with a byte swap (vectorized where the CPU allows) reverses every unit, at any length and offset")
+  func copySwapped() {
+    var rng = NumpyCrossCheckTests.SeededGenerator(state: 5)
+    let bytes = (0..<4099).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    for width in [2, 4, 8] {
+      let dtype = DType(.uint(bytes: width), byteOrder: .big)
+      for count in [0, 1, 15, 16, 17, 129, 4099 / width - 1] {
+        var out = [UInt8](repeating: 0xAA, count: bytes.count)
+        bytes.withUnsafeBytes { from in
+          out.withUnsafeMutableBytes { to in
+            ByteSwap.convert(
+              from.baseAddress! + 1, into: to.baseAddress! + 3, count: count, from: dtype,
+              to: dtype.withByteOrder(.little))
+          }
+        }
+        var expected = [UInt8](repeating: 0xAA, count: bytes.count)
+        for i in 0..<count {
+          for k in 0..<width { expected[3 + i * width + k] = bytes[1 + i * width + width - 1 - k] }
+        }
+        #expect(out == expected, "width \(width) count \(count)")
+        // In place gives the same.
+        var inPlace = Array(bytes[1..<(1 + count * width)])
+        inPlace.withUnsafeMutableBytes { ByteSwap.swapUniform($0.baseAddress!, units: count, width: width) }
+        #expect(inPlace == Array(expected[3..<(3 + count * width)]))
+      }
+    }
+  }
 }
+

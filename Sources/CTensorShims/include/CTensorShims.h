@@ -1,8 +1,22 @@
 #ifndef TENSORTOOL_SHIMS_H
 #define TENSORTOOL_SHIMS_H
 
+#include <stddef.h>
+
 /// Starts write-back of a byte range (Linux sync_file_range with
 /// SYNC_FILE_RANGE_WRITE); returns 0 and does nothing on other systems.
 int tensortool_start_writeback(int fd, long long offset, long long length);
+
+/// Converts float32 values (byte-swapped first when `swap_in`) to float16 (byte-swapped
+/// after when `swap_out`) with the CPU's conversion instructions (F16C), rounding to
+/// nearest-even, 8 at a time. Stops before the first group of 8 that holds a NaN (whose
+/// payload the caller converts exactly), or before the last `count % 8` values, or at
+/// once on a CPU without AVX2 and F16C. Returns how many values it converted.
+size_t tensortool_f32_to_f16(const void *source, void *destination, size_t count, int swap_in, int swap_out);
+
+/// Copies `units` values of `width` bytes (2, 4 or 8), reversing the bytes of each
+/// (AVX2 where the CPU has it). `source` may equal `destination` (in place); any other
+/// overlap is not allowed. Other widths are copied unchanged.
+void tensortool_copy_swapped(const void *source, void *destination, size_t units, int width);
 
 #endif

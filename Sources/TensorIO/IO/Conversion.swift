@@ -213,8 +213,7 @@ final class ConvertedPieces {
         if source == target {
           b.copyMemory(from: a, byteCount: n * target.itemSize)
         } else if source.withByteOrder(.little) == target.withByteOrder(.little) {
-          b.copyMemory(from: a, byteCount: n * target.itemSize)
-          ByteSwap.convert(b, count: n, from: source, to: target)
+          ByteSwap.convert(a, into: b, count: n, from: source, to: target)
         } else {
           try Cast.convert(a, source, b, target, count: n)
         }

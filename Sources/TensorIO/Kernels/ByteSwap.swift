@@ -1,4 +1,6 @@
-/// Byte-order conversion of array elements in place.
+import CTensorShims
+
+/// Byte-order conversion of array elements, in place or while copying.
 enum ByteSwap {
   /// The multi-byte units of one element that converting from `source` to `target`
   /// (the same dtype in other byte orders) reverses: `(offset, width)` pairs in offset
@@ -38,47 +40,40 @@ enum ByteSwap {
 
   /// Converts `count` contiguous elements from `source`'s byte orders to `target`'s.
   static func convert(_ base: UnsafeMutableRawPointer, count: Int, from source: DType, to target: DType) {
+    convert(UnsafeRawPointer(base), into: base, count: count, from: source, to: target)
+  }
+
+  /// Copies `count` contiguous elements of `source` dtype at `from` into `to` in
+  /// `target`'s byte orders, in one pass. `from` and `to` are the same or do not overlap.
+  static func convert(
+    _ from: UnsafeRawPointer, into to: UnsafeMutableRawPointer, count: Int, from source: DType, to target: DType
+  ) {
     if case .structured = source.kind {
+      if from != UnsafeRawPointer(to) { to.copyMemory(from: from, byteCount: count * source.itemSize) }
       let units = units(from: source, to: target)
       if units.isEmpty { return }
       let size = source.itemSize
       for i in 0..<count {
-        let item = base + i * size
+        let item = to + i * size
         for unit in units { swapOne(item + unit.offset, width: unit.width) }
       }
       return
     }
-    guard source.byteOrder != target.byteOrder, source.byteOrder != .notApplicable else { return }
+    let swaps = source.byteOrder != target.byteOrder && source.byteOrder != .notApplicable
     switch source.kind {
-    case .int(let n), .uint(let n), .float(let n): swapUniform(base, units: count, width: n)
-    case .complex(let n): swapUniform(base, units: count * 2, width: n / 2)
-    case .unicode(let n): swapUniform(base, units: count * n, width: 4)
-    case .bool, .bytes, .void, .structured: return
+    case .int(let n) where swaps, .uint(let n) where swaps, .float(let n) where swaps:
+      tensortool_copy_swapped(from, to, count, Int32(n))
+    case .complex(let n) where swaps: tensortool_copy_swapped(from, to, count * 2, Int32(n / 2))
+    case .unicode(let n) where swaps: tensortool_copy_swapped(from, to, count * n, 4)
+    default:
+      if from != UnsafeRawPointer(to) { to.copyMemory(from: from, byteCount: count * source.itemSize) }
     }
   }
 
-  /// Swaps `units` consecutive values of `width` bytes.
+  /// Swaps `units` consecutive values of `width` bytes in place.
   static func swapUniform(_ base: UnsafeMutableRawPointer, units: Int, width: Int) {
-    switch width {
-    case 2: swapTyped(base, units: units, as: UInt16.self)
-    case 4: swapTyped(base, units: units, as: UInt32.self)
-    case 8: swapTyped(base, units: units, as: UInt64.self)
-    default: return
-    }
-  }
-
-  @inline(__always)
-  private static func swapTyped<T: FixedWidthInteger>(_ base: UnsafeMutableRawPointer, units: Int, as: T.Type) {
-    let stride = MemoryLayout<T>.size
-    if Int(bitPattern: base) % MemoryLayout<T>.alignment == 0 {
-      let typed = base.assumingMemoryBound(to: T.self)
-      for i in 0..<units { typed[i] = typed[i].byteSwapped }
-    } else {
-      for i in 0..<units {
-        let p = base + i * stride
-        p.storeBytes(of: p.loadUnaligned(as: T.self).byteSwapped, as: T.self)
-      }
-    }
+    guard [2, 4, 8].contains(width) else { return }
+    tensortool_copy_swapped(base, base, units, Int32(width))
   }
 
   @inline(__always)

@@ -1,3 +1,5 @@
+import CTensorShims
+
 /// numpy's `astype(dtype, casting='unsafe')` between numeric dtypes, element by element,
 /// in any byte orders.
 ///
@@ -17,8 +19,7 @@ enum Cast {
     }
     if source.kind == target.kind {
       // Same type: a copy, byte-swapped when the orders differ.
-      to.copyMemory(from: from, byteCount: count * source.itemSize)
-      ByteSwap.convert(to, count: count, from: source, to: target)
+      ByteSwap.convert(from, into: to, count: count, from: source, to: target)
       return
     }
     let swapIn = source.byteOrder.needsSwap
@@ -237,15 +238,26 @@ enum HalfFloat {
     return UInt16(truncatingIfNeeded: out | (sign >> 16))
   }
 
+  /// Converts `count` float32 values at `from` into float16 at `to`: 8 at a time with
+  /// the CPU's F16C instructions where it has them, the rest (NaN groups, the tail, or
+  /// everything on other CPUs) by `bits`.
   static func convert(
     _ from: UnsafeRawPointer, _ to: UnsafeMutableRawPointer, count: Int, swapIn: Bool, swapOut: Bool
   ) {
-    for i in 0..<count {
-      var value = from.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
-      if swapIn { value = value.byteSwapped }
-      var half = bits(value)
-      if swapOut { half = half.byteSwapped }
-      to.storeBytes(of: half, toByteOffset: 2 * i, as: UInt16.self)
+    var i = 0
+    while i < count {
+      i += tensortool_f32_to_f16(from + 4 * i, to + 2 * i, count - i, swapIn ? 1 : 0, swapOut ? 1 : 0)
+      // What the fast path left: a group holding a NaN, the tail, or (on a CPU
+      // without F16C) everything, a block at a time.
+      let end = min(count, i + 64)
+      while i < end {
+        var value = from.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
+        if swapIn { value = value.byteSwapped }
+        var half = bits(value)
+        if swapOut { half = half.byteSwapped }
+        to.storeBytes(of: half, toByteOffset: 2 * i, as: UInt16.self)
+        i += 1
+      }
     }
   }
 }
