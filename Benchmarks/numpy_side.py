@@ -3,7 +3,10 @@ the same files, alternating rounds so that both see the same machine state, and 
 operation | tensortool | NumPy | ratio (ratio > 1: tensortool is faster).
 
 Writes start from a clean page cache (sync before each timed write, both sides), and the
-run starts by touching a few GiB of memory (see warm_memory)."""
+run starts by touching a few GiB of memory (see warm_memory). A write row says where it
+writes: "to a new file" (the previous output removed before the clock starts, both
+sides) or "replacing a synced file" (deleting the old file's blocks is timed, both
+sides; on this project's virtual machines that alone takes about 0.6 ms per MiB)."""
 import os
 import statistics
 import subprocess
@@ -16,25 +19,37 @@ BENCH, DATA, ROUNDS = sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv
 TENSORTOOL = os.environ.get("TENSORTOOL", "tensortool")
 
 
-def process_time(args, repeats):
-    """Best wall time of running a whole process (start-up included)."""
+def fresh(path):
+    """Before a timed write to a new file: `path` removed and nothing left dirty."""
+    if os.path.exists(path):
+        os.remove(path)
+    os.sync()
+
+
+def process_time(args, repeats, new_file=None):
+    """Best wall time of running a whole process (start-up included); `new_file`, an
+    output path removed (and the page cache synced) before each run."""
     samples = []
     for _ in range(repeats):
+        if new_file:
+            fresh(new_file)
         t = time.perf_counter()
         subprocess.check_call(args, stdout=subprocess.DEVNULL)
         samples.append(time.perf_counter() - t)
     return min(samples)
 
 
-def ours(op, path, repeats, out=None):
-    args = [BENCH, op, path, str(repeats)] + ([out] if out else [])
+def ours(op, path, repeats, out=None, new_file=False):
+    args = [BENCH, op, path, str(repeats)] + ([out] if out else []) + (["--new-file"] if new_file else [])
     return float(subprocess.check_output(args).decode().strip().splitlines()[-1])
 
 
-def numpy_time(fn, repeats, inner=1, clean=False):
+def numpy_time(fn, repeats, inner=1, clean=False, new_file=None):
     samples = []
     for _ in range(repeats):
-        if clean:
+        if new_file:
+            fresh(new_file)
+        elif clean:
             os.sync()  # start from no dirty pages, as the tensortool side does
         t = time.perf_counter()
         for _ in range(inner):
@@ -48,23 +63,6 @@ def save_fsync(a, path):
         np.save(f, a)
         f.flush()
         os.fsync(f.fileno())
-
-
-_counter = [0]
-
-
-def save_new_time(a, repeats):
-    """np.save to a path that does not exist yet (as an atomic writer always does)."""
-    samples = []
-    for _ in range(repeats):
-        _counter[0] += 1
-        path = os.path.join(DATA, "out_numpy_%d.npy" % _counter[0])
-        os.sync()
-        t = time.perf_counter()
-        np.save(path, a)
-        samples.append(time.perf_counter() - t)
-        os.remove(path)
-    return min(samples)
 
 
 def warm_memory(gib=6):
@@ -146,8 +144,8 @@ def main():
     for _ in range(ROUNDS):
         for name, t_ours, t_np in [
             ("load 256 MiB f4 (np.load)", lambda: ours("load", big, 5), lambda: numpy_time(lambda: np.load(big), 5)),
-            ("save 256 MiB f4 unsynced, replacing the file (np.save over the same file)", lambda: ours("save-unsynced", big, 5, out_ours), lambda: numpy_time(lambda: np.save(out_np, a), 5, clean=True)),
-            ("save 256 MiB f4 unsynced, replacing the file (np.save to a new file)", lambda: ours("save-unsynced", big, 5, out_ours), lambda: save_new_time(a, 5)),
+            ("save 256 MiB f4 unsynced, to a new file (np.save)", lambda: ours("save-unsynced", big, 5, out_ours, new_file=True), lambda: numpy_time(lambda: np.save(out_np, a), 5, new_file=out_np)),
+            ("save 256 MiB f4 unsynced, replacing a synced file (np.save over it)", lambda: ours("save-unsynced", big, 5, out_ours), lambda: numpy_time(lambda: np.save(out_np, a), 5, clean=True)),
             ("save 256 MiB f4 synced (np.save + fsync)", lambda: ours("save", big, 3, out_ours), lambda: numpy_time(lambda: save_fsync(a, out_np), 3, clean=True)),
             ("open + parse header (np.load mmap_mode='r')", lambda: ours("open", small, 5), lambda: numpy_time(lambda: np.load(small, mmap_mode="r"), 5, inner=1000)),
         ] + [
@@ -156,8 +154,9 @@ def main():
              (lambda p=path, m=mode: numpy_time(lambda: np.load(p, mmap_mode=m), 5, inner=200)))
             for size, path in (("MiB", one_mib), ("GiB", one_gib)) for mode in ("r", "r+", "c")
         ] + [
-            ("savez 256 MiB stored, unsynced (np.savez)", lambda: ours("savez", big, 3, npz_ours), lambda: numpy_time(lambda: np.savez(npz_np, a=a), 3, clean=True)),
-            ("savez_compressed 64 MiB, level 6 (np.savez_compressed)", lambda: ours("savez-compressed", mid, 1, npz_ours), lambda: numpy_time(lambda: np.savez_compressed(npz_np, a=m), 1, clean=True)),
+            ("savez 256 MiB stored, unsynced, to a new file (np.savez)", lambda: ours("savez", big, 3, npz_ours, new_file=True), lambda: numpy_time(lambda: np.savez(npz_np, a=a), 3, new_file=npz_np)),
+            ("savez 256 MiB stored, unsynced, replacing a synced file (np.savez over it)", lambda: ours("savez", big, 3, npz_ours), lambda: numpy_time(lambda: np.savez(npz_np, a=a), 3, clean=True)),
+            ("savez_compressed 64 MiB, level 6, to a new file (np.savez_compressed)", lambda: ours("savez-compressed", mid, 1, npz_ours, new_file=True), lambda: numpy_time(lambda: np.savez_compressed(npz_np, a=m), 1, new_file=npz_np)),
             ("npz load deflated 64 MiB member (np.load(...)['a'])", lambda: ours("npz-load", npz_deflated, 3), lambda: numpy_time(lambda: npz_load_numpy(npz_deflated), 3)),
             ("npz load stored 256 MiB member (np.load(...)['a'])", lambda: ours("npz-load", npz_stored, 3), lambda: numpy_time(lambda: npz_load_numpy(npz_stored), 3)),
             ("npz map stored 1 MiB member (np.load(...)['a'])", lambda: ours("npz-map", npz_small, 5), lambda: numpy_time(lambda: npz_load_numpy(npz_small), 5, inner=50)),
@@ -165,15 +164,15 @@ def main():
             ("inspect 1000 small files (one process each side)",
              lambda: process_time([TENSORTOOL, "inspect", "--json"] + small_files, 3),
              lambda: process_time([sys.executable, "-c", numpy_inspect] + small_files, 3)),
-            ("convert big-endian -> native 256 MiB (np.load().astype('<f4') + np.save)",
-             lambda: process_time([TENSORTOOL, "convert", big_be, out_cli, "--byte-order", "native", "--no-sync"], 3),
-             lambda: numpy_time(lambda: convert_numpy(big_be, lambda x: x.astype("<f4")), 3)),
-            ("convert f4 -> f2 256 MiB (astype('<f2') + np.save)",
-             lambda: process_time([TENSORTOOL, "convert", big, out_cli, "--dtype", "<f2", "--no-sync"], 3),
-             lambda: numpy_time(lambda: convert_numpy(big, lambda x: x.astype("<f2")), 3)),
-            ("convert C -> F 8192x8192 f4 (np.asfortranarray + np.save)",
-             lambda: process_time([TENSORTOOL, "convert", square, out_cli, "--order", "F", "--no-sync"], 3),
-             lambda: numpy_time(lambda: convert_numpy(square, np.asfortranarray), 3)),
+            ("convert big-endian -> native 256 MiB, to a new file (np.load().astype('<f4') + np.save)",
+             lambda: process_time([TENSORTOOL, "convert", big_be, out_cli, "--byte-order", "native", "--no-sync"], 3, new_file=out_cli),
+             lambda: numpy_time(lambda: convert_numpy(big_be, lambda x: x.astype("<f4")), 3, new_file=out_np)),
+            ("convert f4 -> f2 256 MiB, to a new file (astype('<f2') + np.save)",
+             lambda: process_time([TENSORTOOL, "convert", big, out_cli, "--dtype", "<f2", "--no-sync"], 3, new_file=out_cli),
+             lambda: numpy_time(lambda: convert_numpy(big, lambda x: x.astype("<f2")), 3, new_file=out_np)),
+            ("convert C -> F 8192x8192 f4, to a new file (np.asfortranarray + np.save)",
+             lambda: process_time([TENSORTOOL, "convert", square, out_cli, "--order", "F", "--no-sync"], 3, new_file=out_cli),
+             lambda: numpy_time(lambda: convert_numpy(square, np.asfortranarray), 3, new_file=out_np)),
             ("stats 256 MiB f4 (min/max/mean/std/isnan/isinf, one process each side)",
              lambda: process_time([TENSORTOOL, "inspect", "--stats", big], 3),
              lambda: process_time([sys.executable, "-c", numpy_stats, big], 3)),

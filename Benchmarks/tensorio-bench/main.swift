@@ -2,7 +2,9 @@ import SystemPackage
 import TensorIO
 
 // The TensorIO side of Benchmarks/run: times one operation and prints the best (lowest)
-// seconds per call over the repeats. Usage: tensorio-bench OP FILE REPEATS [OUT]
+// seconds per call over the repeats. Usage: tensorio-bench OP FILE REPEATS [OUT] [--new-file]
+// (--new-file: writes start with OUT removed, as writing to a new path does; by default
+// each write replaces the OUT the previous one made, deletion of the old file included)
 //   load    NDArray(contentsOf: FILE)
 //   save    array.write(to: OUT) (temporary + fsync + rename), array loaded from FILE
 //   save-unsynced  the same without fsync (durability: .unsynced)
@@ -16,7 +18,8 @@ import TensorIO
   import Glibc
 #endif
 
-let arguments = CommandLine.arguments
+let newFile = CommandLine.arguments.last == "--new-file"
+let arguments = newFile ? Array(CommandLine.arguments.dropLast()) : CommandLine.arguments
 guard arguments.count >= 4, let repeats = Int(arguments[3]), repeats > 0 else {
   print("usage: tensorio-bench OP FILE REPEATS [OUT]")
   exit(2)
@@ -27,10 +30,12 @@ let clock = ContinuousClock()
 
 /// The best (lowest) seconds per call over `repeats` samples of `inner` calls each: on
 /// a shared machine, noise only ever adds time. `cleanPageCache` syncs before each
-/// sample, so that writes start with no dirty pages (as the NumPy side does).
+/// sample, so that writes start with no dirty pages (as the NumPy side does), after
+/// removing OUT when `--new-file` was given.
 func measure(inner: Int = 1, cleanPageCache: Bool = false, _ body: () throws -> Void) rethrows -> Double {
   var best = Double.infinity
   for _ in 0..<repeats {
+    if newFile, arguments.count >= 5 { unlink(arguments[4]) }
     if cleanPageCache { sync() }
     let start = clock.now
     for _ in 0..<inner { try body() }
