@@ -107,12 +107,14 @@ struct Copy: ParsableCommand {
       case .device(let device):
         let wasMapped = tensor.device == .cpu && (try? tensor.hostStorage().mapping) != nil
         let moved: Tensor
-        if device == .cpu {
-          // Into memory: a mapped file is read, a device tensor is copied back.
-          moved =
-            tensor.device == .cpu ? (wasMapped ? try readIntoMemory(tensor) : tensor) : try tensor.cpu(path: transfer)
+        if device == .cpu && tensor.device == .cpu {
+          // Into memory: a mapped file is read.
+          moved = wasMapped ? try readIntoMemory(tensor) : tensor
         } else {
-          moved = try tensor.to(device, path: transfer)
+          let progress = TransferProgress()
+          let bar = ProgressBar(total: tensor.byteCount, label: "copy to \(device)", quiet: quiet || json)
+          let source = tensor
+          moved = try bar.track(progress) { try source.to(device, path: transfer, progress: progress) }
         }
         let elapsed = clock.now - start
         if verify && device != .cpu && tensor.device == .cpu {

@@ -1,4 +1,6 @@
+import Dispatch
 import SystemPackage
+import TensorIO
 
 #if canImport(Glibc)
   import Glibc
@@ -12,7 +14,7 @@ import SystemPackage
 final class ProgressBar {
   private let total: Int
   private let label: String
-  private let enabled: Bool
+  fileprivate let enabled: Bool
   private let clock = ContinuousClock()
   private let start: ContinuousClock.Instant
   private var lastDraw: ContinuousClock.Instant?
@@ -51,5 +53,27 @@ final class ProgressBar {
 
   private func write(_ text: String) {
     _ = try? FileDescriptor.standardError.writeAll(Array(text.utf8))
+  }
+}
+
+extension ProgressBar {
+  /// Runs `body` (a transfer that counts its bytes in `progress`) while another thread
+  /// redraws the bar from `progress` ten times a second; erases the bar at the end.
+  func track<T>(_ progress: TransferProgress, _ body: () throws -> T) rethrows -> T {
+    guard enabled else { return try body() }
+    let stop = DispatchSemaphore(value: 0)
+    let stopped = DispatchSemaphore(value: 0)
+    // Only the drawing thread uses the bar until `stopped` is signalled.
+    nonisolated(unsafe) let bar = self
+    DispatchQueue.global().async {
+      while stop.wait(timeout: .now() + .milliseconds(100)) == .timedOut { bar.update(progress.bytes) }
+      stopped.signal()
+    }
+    defer {
+      stop.signal()
+      stopped.wait()
+      finish()
+    }
+    return try body()
   }
 }

@@ -49,16 +49,19 @@ struct TransferEngineTests {
 
   static let sizes: [Int] = [0, 1, 4095, 4096, 4097, chunk - 1, chunk, chunk + 1, 7 * chunk + 123, (3 << 20) + 5]
 
-  @Test("bytes round-trip on every path, every size (0 and 1 byte, not a multiple of the chunk)")
+  @Test("bytes round-trip on every path, every size (0 and 1 byte, not a multiple of the chunk), progress counted")
   func roundTrips() throws {
     for path in TransferPath.allCases {
       for size in TransferEngineTests.sizes {
         let source = HostBytes(count: size, seed: UInt64(size))
         let memory = try DeviceBuffer(backend: TransferEngineTests.sim, byteCount: size + 100)
-        let up = try memory.upload(source.pointer, count: size, at: 100, path: path)
+        let (upward, downward) = (TransferProgress(), TransferProgress())
+        let up = try memory.upload(source.pointer, count: size, at: 100, path: path, progress: upward)
         let back = HostBytes(count: size, offset: 7, seed: 99)
-        let down = try memory.download(back.pointer, count: size, at: 100, path: path)
+        let down = try memory.download(back.pointer, count: size, at: 100, path: path, progress: downward)
         #expect(back.bytes == source.bytes ? true : false, "\(path) \(size) bytes")
+        // Every chunk counted once, whichever way it went.
+        #expect(upward.bytes == size && downward.bytes == size, "\(path) \(size) progress")
         for report in [up, down] where size > 0 {
           if path == .pageable || size < TransferEngineTests.sim.tuning.smallCopy {
             #expect(report.direct && report.chunks == 0)
@@ -191,7 +194,9 @@ struct TransferEngineTests {
     let array = try NDArray(zeros: [count], dtype: .int32)
     for i in stride(from: 0, to: count, by: 1) where i % 101 == 0 { try array.setValue(Int32(i), at: [i]) }
     let view = try Tensor(array).reshaped([count / 4, 4]).transposed().slice(axis: 1, 1..<(count / 4), step: -3)
-    let back = try view.to(.sim(3)).cpu()
+    let (up, down) = (TransferProgress(), TransferProgress())
+    let back = try view.to(.sim(3), progress: up).cpu(progress: down)
+    #expect(up.bytes == view.byteCount && down.bytes == view.byteCount)
     #expect(back.shape == view.shape)
     #expect(try back.elements(as: Int32.self) == view.elements(as: Int32.self))
   }

@@ -89,21 +89,23 @@ public final class DeviceBuffer: @unchecked Sendable {
 
   /// Copies host bytes into `offset ..< offset + count` of this buffer.
   @discardableResult
-  func upload(_ source: UnsafeRawPointer, count: Int, at offset: Int = 0, path: TransferPath)
-    throws(TensorIOError) -> TransferReport
-  {
+  func upload(
+    _ source: UnsafeRawPointer, count: Int, at offset: Int = 0, path: TransferPath,
+    progress: TransferProgress? = nil
+  ) throws(TensorIOError) -> TransferReport {
     try checkRange(offset, count)
-    return try TransferEngine(backend: backend, path: path).upload(
+    return try TransferEngine(backend: backend, path: path, progress: progress).upload(
       to: address + UInt64(offset), from: source, count: count)
   }
 
   /// Copies `offset ..< offset + count` of this buffer to host memory.
   @discardableResult
-  func download(_ destination: UnsafeMutableRawPointer, count: Int, at offset: Int = 0, path: TransferPath)
-    throws(TensorIOError) -> TransferReport
-  {
+  func download(
+    _ destination: UnsafeMutableRawPointer, count: Int, at offset: Int = 0, path: TransferPath,
+    progress: TransferProgress? = nil
+  ) throws(TensorIOError) -> TransferReport {
     try checkRange(offset, count)
-    return try TransferEngine(backend: backend, path: path).download(
+    return try TransferEngine(backend: backend, path: path, progress: progress).download(
       from: address + UInt64(offset), into: destination, count: count)
   }
 

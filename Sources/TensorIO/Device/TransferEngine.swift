@@ -91,6 +91,8 @@ final class TransferPool: Sendable {
 struct TransferEngine {
   let backend: any DeviceBackend
   let path: TransferPath
+  /// Counts the bytes of each chunk once its copy has completed.
+  var progress: TransferProgress? = nil
 
   private var tuning: TransferTuning { backend.tuning }
 
@@ -122,6 +124,7 @@ struct TransferEngine {
     } else {
       try backend.copyToHost(host, from: device, count: count)
     }
+    progress?.add(count)
     return TransferReport(direct: true)
   }
 
@@ -144,6 +147,7 @@ struct TransferEngine {
         let n = min(chunk, count - i * chunk)
         try backend.copyToHost(buffer, from: source + UInt64(i * chunk), count: n)
         try sink(UnsafeRawBufferPointer(start: buffer, count: n), i * chunk)
+        progress?.add(n)
       }
       return TransferReport(direct: true)
     }
@@ -157,15 +161,17 @@ struct TransferEngine {
       let k = i % slots.count
       guard let buffer = slots[k].buffer else { return }
       slots[k].busy = true
+      slots[k].bytes = min(chunk, count - i * chunk)
       try backend.enqueueCopyToHost(
         buffer, from: source + UInt64(i * chunk), count: min(chunk, count - i * chunk), on: slots[k].stream)
     }
     for i in 0..<slots.count { try issue(i) }
     for i in 0..<chunks {
       let k = i % slots.count
-      try slots[k].complete(backend)
+      try slots[k].complete(backend, progress: nil)
       guard let buffer = slots[k].buffer else { break }
       try sink(UnsafeRawBufferPointer(start: buffer, count: min(chunk, count - i * chunk)), i * chunk)
+      progress?.add(slots[k].bytes)
       if i + slots.count < chunks { try issue(i + slots.count) }
     }
     return TransferReport(staged: chunks)
@@ -218,15 +224,17 @@ struct TransferEngine {
     var registered: UnsafeMutableRawPointer?
     var copyOut: (destination: UnsafeMutableRawPointer, count: Int)?
     var busy = false
+    /// The bytes of the chunk in flight.
+    var bytes = 0
     /// Whether the device may still be using the buffer (a failed synchronization):
     /// then the buffer is abandoned rather than reused.
     var poisoned = false
 
     init(stream: DeviceStream) { self.stream = stream }
 
-    /// Waits for the slot's copy, then copies a staged download out and ends the
-    /// chunk's registration.
-    mutating func complete(_ backend: any DeviceBackend) throws(TensorIOError) {
+    /// Waits for the slot's copy, then copies a staged download out, ends the chunk's
+    /// registration and counts its bytes in `progress`.
+    mutating func complete(_ backend: any DeviceBackend, progress: TransferProgress?) throws(TensorIOError) {
       guard busy else { return }
       busy = false
       let out = copyOut
@@ -242,6 +250,7 @@ struct TransferEngine {
         self.registered = nil
       }
       if let out, let buffer { memcpy(out.destination, buffer, out.count) }
+      progress?.add(bytes)
     }
   }
 
@@ -250,7 +259,7 @@ struct TransferEngine {
   private func finish(_ slots: inout [Slot], failure: FirstError?) {
     for k in slots.indices {
       do {
-        try slots[k].complete(backend)
+        try slots[k].complete(backend, progress: progress)
       } catch {
         failure?.record(error)
       }
@@ -290,7 +299,7 @@ struct TransferEngine {
         for _ in 0..<2 { slots.append(Slot(stream: try backend.pool.stream(backend))) }
         var s = 0
         while failure.error == nil, let i = next.take(below: grid.chunks) {
-          try slots[s].complete(backend)
+          try slots[s].complete(backend, progress: progress)
           let (offset, n) = grid.bytes(i)
           let address = device + UInt64(offset)
           let chunk = host + offset
@@ -307,6 +316,7 @@ struct TransferEngine {
             }
           }
           slots[s].busy = true
+          slots[s].bytes = n
           if inPlace {
             report.registered += 1
             if toDevice {

@@ -59,8 +59,11 @@ extension Tensor {
 
   /// The tensor on `device`: itself (shared) when it is already there, else a copy —
   /// a device copy is never shared with the host, and a host copy of a device tensor
-  /// never changes the device tensor. `path` chooses how bytes cross (for measuring).
-  public func to(_ device: Device, path: TransferPath = .automatic) throws(TensorIOError) -> Tensor {
+  /// never changes the device tensor. `path` chooses how bytes cross (for measuring);
+  /// `progress`, when given, counts the bytes moved while the copy runs.
+  public func to(_ device: Device, path: TransferPath = .automatic, progress: TransferProgress? = nil)
+    throws(TensorIOError) -> Tensor
+  {
     if device == self.device { return self }
     switch (buffer, device) {
     case (.host(let storage), _):
@@ -74,7 +77,8 @@ extension Tensor {
       let memory = try DeviceBuffer(backend: backend, byteCount: source.layout.byteCount)
       let lowest = Layout.extent(shape: source.shape, strides: source.strides, itemSize: dtype.itemSize)?.lowest ?? 0
       try memory.upload(
-        sourceStorage.baseAddress + source.byteOffset + lowest, count: source.layout.byteCount, path: path)
+        sourceStorage.baseAddress + source.byteOffset + lowest, count: source.layout.byteCount, path: path,
+        progress: progress)
       var deviceLayout = source.layout
       deviceLayout.byteOffset = -lowest
       return Tensor(buffer: .device(memory), layout: deviceLayout, requiresGrad: requiresGrad)
@@ -84,17 +88,20 @@ extension Tensor {
       let low = layout.byteOffset + (extent?.lowest ?? 0)
       let span = (extent?.count ?? 0) == 0 ? 0 : (extent?.highest ?? 0) - (extent?.lowest ?? 0)
       let storage = try Storage(zeroedByteCount: span)
-      try memory.download(storage.mutableBase, count: span, at: low, path: path)
+      try memory.download(storage.mutableBase, count: span, at: low, path: path, progress: progress)
       var hostLayout = layout
       hostLayout.byteOffset -= low
       return Tensor(buffer: .host(storage), layout: hostLayout, requiresGrad: requiresGrad)
     case (.device, _):
-      return try cpu(path: path).to(device, path: path)
+      return try cpu(path: path).to(device, path: path, progress: progress)
     }
   }
 
-  /// A host copy of a device tensor, or the tensor itself when on the CPU (PyTorch's `cpu()`).
-  public func cpu(path: TransferPath = .automatic) throws(TensorIOError) -> Tensor {
-    try to(.cpu, path: path)
+  /// A host copy of a device tensor, or the tensor itself when on the CPU (PyTorch's
+  /// `cpu()`). `progress`, when given, counts the bytes moved while the copy runs.
+  public func cpu(path: TransferPath = .automatic, progress: TransferProgress? = nil) throws(TensorIOError)
+    -> Tensor
+  {
+    try to(.cpu, path: path, progress: progress)
   }
 }
