@@ -108,6 +108,8 @@ final class ConvertedPieces {
   /// C order becomes Fortran order): the byte offsets of the inner elements of one
   /// outer row, gathered in cache-sized tiles.
   private let transpose: [Int]?
+  /// Whether the transpose gathers straight into the output (no cast to make).
+  private let gathersIntoOutput: Bool
 
   init(_ array: NDArray, to target: DType, order: MemoryOrder, chunkElements: Int = Conversion.chunkElements)
     throws(TensorIOError)
@@ -140,7 +142,9 @@ final class ConvertedPieces {
     self.outputs = [
       try Storage(zeroedByteCount: chunk * target.itemSize), try Storage(zeroedByteCount: chunk * target.itemSize),
     ]
-    self.staging = contiguous ? nil : try Storage(zeroedByteCount: chunk * source.itemSize)
+    gathersIntoOutput = transpose != nil && source.withByteOrder(.little) == target.withByteOrder(.little)
+    self.staging =
+      contiguous || gathersIntoOutput ? nil : try Storage(zeroedByteCount: chunk * source.itemSize)
     self.cursor = StridedCursor(shape: shape, strides: strides)
   }
 
@@ -152,7 +156,9 @@ final class ConvertedPieces {
     let n = min(chunk, count - done)
     let base = array.storage.mutableBase + array.byteOffset
     let input: UnsafeRawPointer
-    if let staging, let transpose {
+    let output = outputs[turn]
+    turn ^= 1
+    if let transpose {
       // Rows split over cores, each gathering whole tiles.
       let rows = n / transpose.count
       let first = done / transpose.count
@@ -160,7 +166,7 @@ final class ConvertedPieces {
       let step = ((rows + parts - 1) / parts + 15) / 16 * 16
       let size = source.itemSize
       nonisolated(unsafe) let from = UnsafeRawPointer(base + first * size)
-      nonisolated(unsafe) let to = staging.mutableBase
+      nonisolated(unsafe) let to = staging?.mutableBase ?? output.mutableBase
       DispatchQueue.concurrentPerform(iterations: parts) { part in
         let start = part * step
         let count = min(step, rows - start)
@@ -170,7 +176,7 @@ final class ConvertedPieces {
             into: to + start * transpose.count * size)
         }
       }
-      input = UnsafeRawPointer(staging.mutableBase)
+      input = UnsafeRawPointer(to)
     } else if let staging {
       let to = staging.mutableBase
       let size = source.itemSize
@@ -182,9 +188,11 @@ final class ConvertedPieces {
     } else {
       input = UnsafeRawPointer(base + done * source.itemSize)
     }
-    let output = outputs[turn]
-    turn ^= 1
-    try convertParallel(input, count: n, into: output.mutableBase)
+    if gathersIntoOutput {
+      if source != target { ByteSwap.convert(output.mutableBase, count: n, from: source, to: target) }
+    } else {
+      try convertParallel(input, count: n, into: output.mutableBase)
+    }
     done += n
     return UnsafeRawBufferPointer(start: output.mutableBase, count: n * target.itemSize)
   }
