@@ -81,6 +81,48 @@ __attribute__((target("avx2"))) static size_t copy_swapped_avx2(
   }
   return i;
 }
+
+/// 8x8 transposes of 32-bit elements: `out[r * inner + i]` = the element at
+/// `base + offsets[i] + 4 * r`, for rows and inner positions that are multiples of 8.
+__attribute__((target("avx2"))) static void gather_transpose32_avx2(
+    const uint8_t *base, size_t rows, const ptrdiff_t *offsets, size_t inner, uint32_t *out) {
+  const size_t block = 256;
+  for (size_t i_block = 0; i_block < inner; i_block += block) {
+    size_t i_end = i_block + block < inner ? i_block + block : inner;
+    for (size_t r = 0; r < rows; r += 8) {
+      for (size_t i = i_block; i < i_end; i += 8) {
+        if (i + 24 <= i_end) {
+          for (int k = 0; k < 8; k++) __builtin_prefetch(base + offsets[i + 16 + k] + 4 * r);
+        }
+        __m256 v0 = _mm256_loadu_ps((const float *)(base + offsets[i + 0] + 4 * r));
+        __m256 v1 = _mm256_loadu_ps((const float *)(base + offsets[i + 1] + 4 * r));
+        __m256 v2 = _mm256_loadu_ps((const float *)(base + offsets[i + 2] + 4 * r));
+        __m256 v3 = _mm256_loadu_ps((const float *)(base + offsets[i + 3] + 4 * r));
+        __m256 v4 = _mm256_loadu_ps((const float *)(base + offsets[i + 4] + 4 * r));
+        __m256 v5 = _mm256_loadu_ps((const float *)(base + offsets[i + 5] + 4 * r));
+        __m256 v6 = _mm256_loadu_ps((const float *)(base + offsets[i + 6] + 4 * r));
+        __m256 v7 = _mm256_loadu_ps((const float *)(base + offsets[i + 7] + 4 * r));
+        __m256 t0 = _mm256_unpacklo_ps(v0, v1), t1 = _mm256_unpackhi_ps(v0, v1);
+        __m256 t2 = _mm256_unpacklo_ps(v2, v3), t3 = _mm256_unpackhi_ps(v2, v3);
+        __m256 t4 = _mm256_unpacklo_ps(v4, v5), t5 = _mm256_unpackhi_ps(v4, v5);
+        __m256 t6 = _mm256_unpacklo_ps(v6, v7), t7 = _mm256_unpackhi_ps(v6, v7);
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+        __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        float *o = (float *)(out + r * inner + i);
+        _mm256_storeu_ps(o + 0 * inner, _mm256_permute2f128_ps(u0, u4, 0x20));
+        _mm256_storeu_ps(o + 1 * inner, _mm256_permute2f128_ps(u1, u5, 0x20));
+        _mm256_storeu_ps(o + 2 * inner, _mm256_permute2f128_ps(u2, u6, 0x20));
+        _mm256_storeu_ps(o + 3 * inner, _mm256_permute2f128_ps(u3, u7, 0x20));
+        _mm256_storeu_ps(o + 4 * inner, _mm256_permute2f128_ps(u0, u4, 0x31));
+        _mm256_storeu_ps(o + 5 * inner, _mm256_permute2f128_ps(u1, u5, 0x31));
+        _mm256_storeu_ps(o + 6 * inner, _mm256_permute2f128_ps(u2, u6, 0x31));
+        _mm256_storeu_ps(o + 7 * inner, _mm256_permute2f128_ps(u3, u7, 0x31));
+      }
+    }
+  }
+}
 #endif
 
 size_t tensortool_f32_to_f16(const void *source, void *destination, size_t count, int swap_in, int swap_out) {
@@ -128,4 +170,16 @@ void tensortool_copy_swapped(const void *source, void *destination, size_t units
       if (dst != src) memmove(dst, src, bytes);
       break;
   }
+}
+
+int tensortool_gather_transpose32(
+    const void *base, size_t rows, const ptrdiff_t *offsets, size_t inner, void *destination) {
+#if defined(__x86_64__)
+  if (has_avx2_f16c() && rows % 8 == 0 && inner % 8 == 0) {
+    gather_transpose32_avx2(base, rows, offsets, inner, destination);
+    return 1;
+  }
+#endif
+  (void)base; (void)rows; (void)offsets; (void)inner; (void)destination;
+  return 0;
 }

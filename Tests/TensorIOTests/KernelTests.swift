@@ -59,22 +59,24 @@ struct KernelTests {
     }
   }
 
-  @Test("C -> Fortran conversions (the tiled transpose) keep every element, with and without a byte swap or cast")
-  func transposeConversions() throws {
-    let (rows, columns) = (300, 77)
-    let values = (0..<(rows * columns)).map { Float($0) * 0.5 - 7 }
-    let array = try NDArray(values, shape: [rows, columns])
+  @Test(
+    "C -> Fortran conversions (the tiled transpose, and its 8 x 8 vector form) keep every element, with and without a byte swap or cast",
+    arguments: [[300, 77], [304, 80], [16, 24, 40]])
+  func transposeConversions(shape: [Int]) throws {
+    let count = shape.reduce(1, *)
+    let values = (0..<count).map { Float($0) * 0.5 - 7 }
+    let array = try NDArray(values, shape: shape)
     for target in [DType.float32, DType.float32.withByteOrder(.big), DType.float64] {
       let out = try Conversion.converted(array, dtype: target, order: .fortran)
       #expect(out.isFortranContiguous && !out.isCContiguous)
       let back = try Conversion.converted(out, dtype: .float32, order: .c)
       #expect(try back.elements(as: Float.self) == values, "\(target.name)")
-      // Fortran order in memory: column j's elements are contiguous.
+      // Fortran order in memory: element (3, 5, ...) sits at 3 + 5 * shape[0].
       let bytes = try #require(out.contiguousBytes)
       let size = target.itemSize
-      let probe = Array(bytes[(size * (rows * 5 + 3))..<(size * (rows * 5 + 4))])
-      let expected = try Conversion.converted(
-        try NDArray([values[3 * columns + 5]], shape: [1]), dtype: target, order: .c)
+      let probe = Array(bytes[(size * (shape[0] * 5 + 3))..<(size * (shape[0] * 5 + 4))])
+      let cIndex = 3 * shape.dropFirst().reduce(1, *) + 5 * shape.dropFirst(2).reduce(1, *)
+      let expected = try Conversion.converted(try NDArray([values[cIndex]], shape: [1]), dtype: target, order: .c)
       #expect(probe == Array(try #require(expected.contiguousBytes)), "\(target.name)")
     }
   }

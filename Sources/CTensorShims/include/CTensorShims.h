@@ -19,4 +19,11 @@ size_t tensortool_f32_to_f16(const void *source, void *destination, size_t count
 /// overlap is not allowed. Other widths are copied unchanged.
 void tensortool_copy_swapped(const void *source, void *destination, size_t units, int width);
 
+/// Gathers a transpose of 32-bit elements: `destination[r * inner + i]` (row-major,
+/// `rows` x `inner`) = the 4 bytes at `base + offsets[i] + 4 * r`, in 8 x 8 register
+/// transposes (AVX2). Returns 1 when done, 0 (nothing written) when the CPU lacks AVX2
+/// or `rows` or `inner` is not a multiple of 8.
+int tensortool_gather_transpose32(
+    const void *base, size_t rows, const ptrdiff_t *offsets, size_t inner, void *destination);
+
 #endif
