@@ -35,18 +35,29 @@ enum FileSpec: CustomStringConvertible {
   /// The array this spec names, mapped read-only when it can be (an `.npy`, a stored
   /// aligned npz member), else loaded.
   func openArray(maxHeaderSize: Int) throws -> NDArray {
-    switch self {
-    case .npy(let path):
+    if case .npy(let path) = self {
       return try NPYFile.map(FilePath(path), mode: .readOnly, maxHeaderSize: maxHeaderSize)
+    }
+    guard let (archive, key) = try archiveMember(maxHeaderSize: maxHeaderSize) else {
+      throw TensorIOError(.invalidArgument("not an array file"), path: description)
+    }
+    return try archive.map(key)
+  }
+
+  /// The archive and member key when this spec names an npz member (or an archive
+  /// holding exactly one), else nil.
+  func archiveMember(maxHeaderSize: Int) throws -> (NPZArchive, String)? {
+    switch self {
+    case .npy: return nil
     case .npz(let path):
       let archive = try NPZArchive(path: FilePath(path), maxHeaderSize: maxHeaderSize)
       guard archive.members.count == 1, let only = archive.members.first else {
         throw TensorIOError(
           .invalidArgument("the archive has \(archive.members.count) members: name one as \(path):NAME"), path: path)
       }
-      return try archive.map(only.key)
+      return (archive, only.key)
     case .npzMember(let path, let member):
-      return try NPZArchive(path: FilePath(path), maxHeaderSize: maxHeaderSize).map(member)
+      return (try NPZArchive(path: FilePath(path), maxHeaderSize: maxHeaderSize), member)
     }
   }
 

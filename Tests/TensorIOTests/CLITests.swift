@@ -218,7 +218,7 @@ struct CLINPZTests {
     #expect(result.stderr.split(separator: "\n").count == 1)
   }
 
-  @Test("copy from an npz member through sim:0 into another archive")
+  @Test("copy from an npz member (deflated: streamed onto the device) through sim:0 into another archive")
   func copyMembers() throws {
     let dir = try Support.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -230,6 +230,11 @@ struct CLINPZTests {
     let copied = try NPZArchive(path: FilePath(out))
     #expect(copied.members.map(\.name) == ["weights/big.npy"])
     #expect(try Support.canonicalBytes(copied.load("weights/big")) == Support.canonicalBytes(original))
+    // The deflated member streams onto the device, and its read-back checks out.
+    let streamed = try tool("copy", "--json", "\(source):big", "sim:0")
+    #expect(
+      streamed.status == 0 && streamed.stdout.contains("\"bytes\": 800000")
+        && streamed.stdout.contains("\"verified\": true"))
     let missing = try tool("copy", "\(source):nope", "sim:0")
     #expect(missing.status == 1 && missing.stderr.contains("no member named 'nope'"))
   }

@@ -241,4 +241,52 @@ struct TransferEngineTests {
     try NPYFile.save(grad, to: path)
     #expect(try NPYFile.load(from: path).elements(as: Float.self) == [1, 1, 1, 1, 1])
   }
+
+  @Test(
+    "npz members load straight onto a device (deflated: inflated chunk by chunk into the pinned ring), identical to load"
+  )
+  func npzMembersToDevice() throws {
+    var archives = Manifest.shared.npzValid.map(\.path)
+    if Support.numpyAvailable {
+      // A deflated member of many ring chunks, and the same archive with a flipped byte.
+      let dir = try Support.temporaryDirectory()
+      defer { try? FileManager.default.removeItem(at: dir) }
+      let path = dir.appendingPathComponent("big.npz").path
+      let script = """
+        import sys, numpy as np
+        a = (np.arange(400_003, dtype='<f8') % 977) * 0.25
+        np.savez_compressed(sys.argv[1], a=a, b=np.arange(7, dtype='>i2'), e=np.zeros((0, 3), '<f4'))
+        """
+      let made = try Support.run(["python3", "-c", script, path])
+      try #require(made.status == 0, "\(made.stderr)")
+      var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+      archives.append(path)
+      let copy = dir.appendingPathComponent("corrupt.npz").path
+      bytes[bytes.count / 3] ^= 0x40
+      try bytes.write(to: URL(fileURLWithPath: copy))
+      try checkMembers(of: archives)
+      #expect(throws: TensorIOError.self) { try NPZArchive(path: FilePath(copy)).load("a", to: .sim(3)) }
+    } else {
+      try checkMembers(of: archives)
+    }
+    #expect(TransferEngineTests.sim.registrations == 0)
+  }
+
+  private func checkMembers(of archives: [String]) throws {
+    var chunks = 0
+    for path in archives {
+      let archive = try NPZArchive(path: FilePath(path))
+      for member in archive.members where member.name.hasSuffix(".npy") {
+        let host = try archive.load(member.key)
+        let progress = TransferProgress()
+        let device = try archive.load(member.key, to: .sim(3), progress: progress)
+        #expect(device.device == .sim(3) && device.shape == host.shape && device.dtype == host.dtype)
+        let back = try device.cpu().numpy()
+        #expect(back.contiguousBytes.map(Array.init) == host.contiguousBytes.map(Array.init), "\(path):\(member.key)")
+        #expect(progress.bytes == host.count * host.dtype.itemSize)
+        chunks = max(chunks, progress.bytes / TransferEngineTests.chunk)
+      }
+    }
+    if Support.numpyAvailable { #expect(chunks >= 10) }
+  }
 }

@@ -141,6 +141,63 @@ final class DeflatedMember {
     return NDArray(unchecked: storage, layout: header.layout)
   }
 
+  /// The array inflated straight onto a device: each chunk inflates into a pinned
+  /// buffer of the transfer engine's ring while the chunks before it are copied, and
+  /// the chunk before is checksummed on another core meanwhile. The device copy is
+  /// returned only once the whole member's size and CRC-32 have checked out.
+  func load(
+    to device: Device, maxHeaderSize: Int, path: TransferPath, progress: TransferProgress?
+  ) throws(TensorIOError) -> Tensor {
+    let header = try readHeader(maxHeaderSize: maxHeaderSize)
+    let backend = try Devices.backend(for: device)
+    let memory = try DeviceBuffer(backend: backend, byteCount: header.dataBytes)
+    var filled = 0
+    // The previous chunk, still untouched while the next one fills (the engine's
+    // promise), checksummed alongside the inflate of the next.
+    var previous: UnsafeRawBufferPointer? = nil
+    try memory.upload(count: header.dataBytes, path: path, progress: progress) {
+      (buffer: UnsafeMutableRawBufferPointer, _: Int) throws(TensorIOError) in
+      let last = filled + buffer.count == header.dataBytes
+      let result = Mutex<UInt32?>(nil)
+      let worker = DispatchQueue(label: "tensortool.inflate-crc")
+      if let done = previous {
+        nonisolated(unsafe) let region = done
+        worker.async { result.withLock { $0 = CRC32.checksum(region) } }
+      }
+      var written = 0
+      // Bytes already inflated past the header go first.
+      let surplus = max(0, min(head.count - header.dataOffset - filled, buffer.count))
+      if surplus > 0 {
+        head.withUnsafeBytes { all in
+          let start = header.dataOffset + filled
+          buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[start..<(start + surplus)]))
+        }
+        written = surplus
+      }
+      while written < buffer.count {
+        let n = try inflate(into: UnsafeMutableRawBufferPointer(rebasing: buffer[written...]), checksummed: false)
+        if n == 0 { break }
+        written += n
+      }
+      worker.sync {}
+      if let done = previous, let value = result.withLock({ $0 }) { crc.combine(with: value, length: done.count) }
+      guard written == buffer.count else {
+        throw fail(.truncatedData(expected: header.dataBytes, available: filled + written))
+      }
+      filled += written
+      // The surplus was checksummed when it was inflated into `head`.
+      let fresh = UnsafeRawBufferPointer(rebasing: buffer[surplus...])
+      if last {
+        crc.update(fresh)
+        previous = nil
+      } else {
+        previous = fresh
+      }
+    }
+    try finish(declared: header.dataOffset + header.dataBytes)
+    return Tensor(buffer: .device(memory), layout: header.layout)
+  }
+
   /// All the member's bytes (not an array).
   func readAll() throws(TensorIOError) -> [UInt8] {
     try fillHead(to: entry.uncompressedSize)

@@ -119,6 +119,24 @@ public final class NPZArchive: @unchecked Sendable {
     return try reader.load(maxHeaderSize: maxHeaderSize)
   }
 
+  /// Member `name` as a tensor on `device`, CRC-32 verified. A deflated member
+  /// inflates chunk by chunk into pinned buffers that are copied to the device while
+  /// the next chunk inflates (no whole host copy); a stored member is loaded (read and
+  /// checked on all cores), then uploaded. On `.cpu`, this is `load`. `path` and
+  /// `progress` are `Tensor.to`'s.
+  public func load(
+    _ name: String, to device: Device, path: TransferPath = .automatic, progress: TransferProgress? = nil
+  ) throws(TensorIOError) -> Tensor {
+    let (key, entry) = try entry(name)
+    if device == .cpu { return Tensor(try load(key)) }
+    if entry.method == Zip.methodStored {
+      return try Tensor(try load(key)).to(device, path: path, progress: progress)
+    }
+    let start = try archive.dataOffset(of: entry, spec: spec(key))
+    let reader = try DeflatedMember(archive: archive, entry: entry, start: start, spec: spec(key))
+    return try reader.load(to: device, maxHeaderSize: maxHeaderSize, path: path, progress: progress)
+  }
+
   /// Member `name` loaded into memory (see `load`).
   public subscript(name: String) -> NDArray {
     get throws(TensorIOError) { try load(name) }

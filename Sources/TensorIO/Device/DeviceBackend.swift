@@ -98,6 +98,18 @@ public final class DeviceBuffer: @unchecked Sendable {
       to: address + UInt64(offset), from: source, count: count)
   }
 
+  /// Fills `offset ..< offset + count` of this buffer from `producer`, a chunk at a
+  /// time in order (see `TransferEngine.upload(to:count:from:)`).
+  @discardableResult
+  func upload(
+    count: Int, at offset: Int = 0, path: TransferPath, progress: TransferProgress? = nil,
+    from producer: (UnsafeMutableRawBufferPointer, Int) throws(TensorIOError) -> Void
+  ) throws(TensorIOError) -> TransferReport {
+    try checkRange(offset, count)
+    return try TransferEngine(backend: backend, path: path, progress: progress).upload(
+      to: address + UInt64(offset), count: count, from: producer)
+  }
+
   /// Copies `offset ..< offset + count` of this buffer to host memory.
   @discardableResult
   func download(

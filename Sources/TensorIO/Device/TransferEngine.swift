@@ -177,6 +177,55 @@ struct TransferEngine {
     return TransferReport(staged: chunks)
   }
 
+  /// Fills `count` bytes at device address `destination` from `producer`, which is
+  /// called in order with a buffer to fill completely and the buffer's offset in the
+  /// range, a chunk at a time, through a ring of pinned buffers: while the producer
+  /// fills chunk k, chunks k - ringDepth + 1 ..< k are being copied. A buffer stays
+  /// untouched until the producer call after the next one returns (so the producer may
+  /// still read the previous chunk while it fills the current one).
+  func upload(
+    to destination: UInt64, count: Int,
+    from producer: (UnsafeMutableRawBufferPointer, Int) throws(TensorIOError) -> Void
+  ) throws(TensorIOError) -> TransferReport {
+    if count == 0 { return TransferReport() }
+    try backend.attachThread()
+    let chunk = tuning.chunk
+    let chunks = (count - 1) / chunk + 1
+    if path == .pageable || count < tuning.smallCopy {
+      // Two plain buffers in turn, so that the previous chunk stays readable.
+      let size = min(count, chunk)
+      let buffers = [
+        UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64),
+        UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64),
+      ]
+      defer { for buffer in buffers { buffer.deallocate() } }
+      for i in 0..<chunks {
+        let n = min(chunk, count - i * chunk)
+        try producer(UnsafeMutableRawBufferPointer(start: buffers[i % 2], count: n), i * chunk)
+        try backend.copyToDevice(destination + UInt64(i * chunk), from: buffers[i % 2], count: n)
+        progress?.add(n)
+      }
+      return TransferReport(direct: true)
+    }
+    var slots: [Slot] = []
+    defer { finish(&slots, failure: nil) }
+    for _ in 0..<min(max(tuning.ringDepth, 2), chunks) {
+      slots.append(Slot(stream: try backend.pool.stream(backend)))
+      slots[slots.count - 1].buffer = try backend.pool.buffer(backend)
+    }
+    for i in 0..<chunks {
+      let k = i % slots.count
+      try slots[k].complete(backend, progress: progress)
+      guard let buffer = slots[k].buffer else { break }
+      let n = min(chunk, count - i * chunk)
+      try producer(UnsafeMutableRawBufferPointer(start: buffer, count: n), i * chunk)
+      slots[k].busy = true
+      slots[k].bytes = n
+      try backend.enqueueCopyToDevice(destination + UInt64(i * chunk), from: buffer, count: n, on: slots[k].stream)
+    }
+    return TransferReport(staged: chunks)
+  }
+
   // MARK: The worker pipeline
 
   /// The host side of a transfer cut on a grid of `chunk`-byte cells aligned to the
