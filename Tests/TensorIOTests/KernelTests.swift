@@ -1,3 +1,5 @@
+import Foundation
+import SystemPackage
 import Testing
 
 @testable import TensorIO
@@ -79,5 +81,29 @@ struct KernelTests {
       let expected = try Conversion.converted(try NDArray([values[cIndex]], shape: [1]), dtype: target, order: .c)
       #expect(probe == Array(try #require(expected.contiguousBytes)), "\(target.name)")
     }
+  }
+
+  @Test(
+    "writeNPY over many pieces (one worker per core, written out of order) equals the in-memory conversion",
+    arguments: [
+      ([2_500_001], DType.float32.withByteOrder(.big), MemoryOrder.c), ([1500, 1700], DType.float64, .fortran),
+      ([1504, 1704], DType.float32, .fortran),
+    ])
+  func parallelWrites(shape: [Int], target: DType, order: MemoryOrder) throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let count = shape.reduce(1, *)
+    let array = try NDArray((0..<count).map { Float($0 % 65_521) - 3 }, shape: shape)
+    let path = dir.appendingPathComponent("out.npy").path
+    var reports: [Int] = []
+    try Conversion.writeNPY(array, to: FilePath(path), dtype: target, order: order, progress: { reports.append($0) })
+    let written = try NDArray(contentsOf: FilePath(path))
+    let expected = try Conversion.converted(array, dtype: target, order: order)
+    #expect(written.dtype == target && written.shape == shape)
+    let same = written.contiguousBytes.map(Array.init) == expected.contiguousBytes.map(Array.init)
+    #expect(same, "the written data differs from the in-memory conversion")
+    #expect(reports.count >= 3 && reports == reports.sorted())
+    let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int
+    #expect(reports.last == size)
   }
 }

@@ -426,7 +426,7 @@ extension TransferEngine {
 }
 
 /// Hands out chunk numbers to worker threads, each once.
-private final class ChunkCounter: Sendable {
+final class ChunkCounter: Sendable {
   private let next = Atomic<Int>(0)
 
   /// The next chunk number, or nil once `limit` are handed out.

@@ -10,12 +10,13 @@ import SystemPackage
 /// A file written in place of another atomically: bytes go to a temporary file in the
 /// destination's folder, which is synced and then renamed over the destination. A
 /// failure at any step removes the temporary and leaves the destination as it was.
-final class AtomicFile {
+final class AtomicFile: Sendable {
   let descriptor: FileDescriptor
   /// The path the caller asked for, as errors name it.
   let path: String
-  /// Bytes written so far whose write-back has not been started.
-  private var unflushedStart = 0
+  /// Where the bytes whose write-back has not been started begin (writes may come
+  /// from several threads).
+  private let unflushedStart = Mutex(0)
   /// Whether to start write-back as data is written (only worth it before an fsync).
   private let startsWriteBack: Bool
 
@@ -92,7 +93,8 @@ final class AtomicFile {
   }
 
   /// Writes `bytes` at `offset`, starting write-back of every 64 MiB written so that
-  /// the final sync does not stall on the whole file.
+  /// the final sync does not stall on the whole file. Several threads may write
+  /// different ranges at once.
   func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(TensorIOError) {
     let chunk = 64 << 20
     var done = 0
@@ -105,9 +107,12 @@ final class AtomicFile {
       }
       done += part.count
       let end = offset + done
-      if startsWriteBack && end - unflushedStart >= chunk {
-        descriptor.startWriteBack(offset: Int64(unflushedStart), length: Int64(end - unflushedStart))
-        unflushedStart = end
+      if startsWriteBack {
+        unflushedStart.withLock { start in
+          guard end - start >= chunk else { return }
+          descriptor.startWriteBack(offset: Int64(start), length: Int64(end - start))
+          start = end
+        }
       }
     }
   }

@@ -1,5 +1,6 @@
 import CTensorShims
 import Dispatch
+import Synchronization
 import SystemPackage
 
 /// Converting an array's dtype (numpy's `astype(casting='unsafe')`), byte order and
@@ -62,13 +63,15 @@ public enum Conversion {
     try AtomicFile.write(to: path, expectedSize: total, durability: durability) {
       (file: AtomicFile) throws(TensorIOError) in
       try typedThrows { try header.withUnsafeBytes { try file.write($0, at: 0) } }
-      // Each piece is written on another thread while the next one is converted (the
-      // pieces alternate between two buffers).
       let pieces = try ConvertedPieces(array, to: target, order: fortran ? .fortran : .c)
+      if let count = pieces.pieceCount {
+        try writeInParallel(pieces, count: count, to: file, at: header.count, progress: progress)
+        return
+      }
+      // A strided walk is sequential: each piece is written on another thread while
+      // the next one is converted (the pieces alternate between two buffers).
       let writer = DispatchQueue(label: "tensortool.convert-writer")
       let failure = FirstError()
-      // Only the writer queue writes from here on, one write at a time.
-      nonisolated(unsafe) let output = file
       var offset = header.count
       while let piece = try pieces.next() {
         writer.sync {}  // the previous write is done: its buffer may be reused after this piece
@@ -77,7 +80,7 @@ public enum Conversion {
         let at = offset
         writer.async {
           do throws(TensorIOError) {
-            try output.write(bytes, at: at)
+            try file.write(bytes, at: at)
           } catch {
             failure.record(error)
           }
@@ -88,6 +91,43 @@ public enum Conversion {
       writer.sync {}
       if let error = failure.error { throw error }
     }
+  }
+}
+
+extension Conversion {
+  /// Pieces that convert independently, written by one worker per core: each converts
+  /// a piece into its own buffer, then writes it at its place. While one worker is in
+  /// its (page-cache) write, the other converts: every core stays busy, with no
+  /// separate writer thread to hand pieces to.
+  fileprivate static func writeInParallel(
+    _ pieces: ConvertedPieces, count: Int, to file: AtomicFile, at start: Int, progress: ((Int) -> Void)?
+  ) throws(TensorIOError) {
+    let workers = max(1, min(ProcessInfoLite.activeProcessorCount, count))
+    let next = ChunkCounter()
+    let failure = FirstError()
+    // Progress calls are serialized by the lock (the callback itself need not be
+    // thread-safe).
+    let written = Mutex(start)
+    nonisolated(unsafe) let report = progress
+    // Workers use only `convertPiece` and `workerBuffers`, which read state that never
+    // changes.
+    nonisolated(unsafe) let pieces = pieces
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      do throws(TensorIOError) {
+        let buffers = try pieces.workerBuffers()
+        while failure.error == nil, let k = next.take(below: count) {
+          let bytes = try pieces.convertPiece(k, into: buffers, parts: 1)
+          try file.write(bytes, at: start + pieces.pieceOffset(k))
+          written.withLock { total in
+            total += bytes.count
+            report?(total)
+          }
+        }
+      } catch {
+        failure.record(error)
+      }
+    }
+    if let error = failure.error { throw error }
   }
 }
 
@@ -154,21 +194,73 @@ final class ConvertedPieces {
   func next() throws(TensorIOError) -> UnsafeRawBufferPointer? {
     let count = array.count
     guard done < count else { return nil }
-    let n = min(chunk, count - done)
-    let base = array.storage.mutableBase + array.byteOffset
-    let input: UnsafeRawPointer
     let output = outputs[turn]
     turn ^= 1
+    let cores = ProcessInfoLite.activeProcessorCount
+    if transpose == nil, let staging {
+      // A strided walk: gathered in order through the cursor.
+      let n = min(chunk, count - done)
+      let base = array.storage.mutableBase + array.byteOffset
+      let to = staging.mutableBase
+      let size = source.itemSize
+      for k in 0..<n {
+        (to + k * size).copyMemory(from: base + cursor.offset, byteCount: size)
+        cursor.advance()
+      }
+      try convert(UnsafeRawPointer(to), count: n, into: output.mutableBase, parts: cores)
+      done += n
+      return UnsafeRawBufferPointer(start: output.mutableBase, count: n * target.itemSize)
+    }
+    let piece = try convertPiece(
+      done / chunk, into: WorkerBuffers(output: output, scratch: staging), parts: cores)
+    done += piece.count / target.itemSize
+    return piece
+  }
+
+  /// How many pieces convert independently of each other (`convertPiece`), or nil
+  /// when the walk is sequential (a strided source that is not a transpose).
+  var pieceCount: Int? {
+    guard transpose != nil || staging == nil else { return nil }
+    return array.count == 0 ? 0 : (array.count - 1) / chunk + 1
+  }
+
+  /// Where piece `k` starts in the converted data, in bytes.
+  func pieceOffset(_ k: Int) -> Int { k * chunk * target.itemSize }
+
+  /// One worker's buffers for `convertPiece`: the output, and scratch space when a
+  /// transpose must be gathered before it is cast.
+  struct WorkerBuffers {
+    let output: Storage
+    let scratch: Storage?
+  }
+
+  /// Buffers for another worker converting pieces beside this one.
+  func workerBuffers() throws(TensorIOError) -> WorkerBuffers {
+    WorkerBuffers(
+      output: try Storage(zeroedByteCount: chunk * target.itemSize),
+      scratch: staging == nil ? nil : try Storage(zeroedByteCount: chunk * source.itemSize))
+  }
+
+  /// Converts piece `k` (see `pieceCount`) into `buffers.output`, split into `parts`
+  /// threads; returns the converted bytes. Reads only state that never changes, so
+  /// workers with their own buffers may convert different pieces at once.
+  func convertPiece(_ k: Int, into buffers: WorkerBuffers, parts: Int) throws(TensorIOError)
+    -> UnsafeRawBufferPointer
+  {
+    let start = k * chunk
+    let n = min(chunk, array.count - start)
+    let base = array.storage.mutableBase + array.byteOffset
+    let output = buffers.output.mutableBase
     if let transpose {
-      // Rows split over cores, each gathering whole tiles.
+      // Rows split over `parts` threads, each gathering whole tiles.
       let rows = n / transpose.count
-      let first = done / transpose.count
-      let parts = rows >= 64 ? ProcessInfoLite.activeProcessorCount : 1
-      let step = ((rows + parts - 1) / parts + 15) / 16 * 16
+      let first = start / transpose.count
+      let threads = rows >= 64 ? parts : 1
+      let step = ((rows + threads - 1) / threads + 15) / 16 * 16
       let size = source.itemSize
       nonisolated(unsafe) let from = UnsafeRawPointer(base + first * size)
-      nonisolated(unsafe) let to = staging?.mutableBase ?? output.mutableBase
-      DispatchQueue.concurrentPerform(iterations: parts) { part in
+      nonisolated(unsafe) let to = gathersIntoOutput ? output : (buffers.scratch?.mutableBase ?? output)
+      DispatchQueue.concurrentPerform(iterations: threads) { part in
         let start = part * step
         let count = min(step, rows - start)
         if count > 0 {
@@ -177,33 +269,23 @@ final class ConvertedPieces {
             into: to + start * transpose.count * size)
         }
       }
-      input = UnsafeRawPointer(to)
-    } else if let staging {
-      let to = staging.mutableBase
-      let size = source.itemSize
-      for k in 0..<n {
-        (to + k * size).copyMemory(from: base + cursor.offset, byteCount: size)
-        cursor.advance()
+      if gathersIntoOutput {
+        if source != target { ByteSwap.convert(output, count: n, from: source, to: target) }
+      } else {
+        try convert(UnsafeRawPointer(to), count: n, into: output, parts: parts)
       }
-      input = UnsafeRawPointer(to)
     } else {
-      input = UnsafeRawPointer(base + done * source.itemSize)
+      try convert(UnsafeRawPointer(base + start * source.itemSize), count: n, into: output, parts: parts)
     }
-    if gathersIntoOutput {
-      if source != target { ByteSwap.convert(output.mutableBase, count: n, from: source, to: target) }
-    } else {
-      try convertParallel(input, count: n, into: output.mutableBase)
-    }
-    done += n
-    return UnsafeRawBufferPointer(start: output.mutableBase, count: n * target.itemSize)
+    return UnsafeRawBufferPointer(start: output, count: n * target.itemSize)
   }
 
-  /// Converts `count` contiguous source elements into `output`, split over cores for
-  /// large pieces.
-  private func convertParallel(_ input: UnsafeRawPointer, count: Int, into output: UnsafeMutableRawPointer)
-    throws(TensorIOError)
-  {
-    let parts = count >= (1 << 18) ? ProcessInfoLite.activeProcessorCount : 1
+  /// Converts `count` contiguous source elements into `output`, split into up to
+  /// `parts` threads for large pieces.
+  private func convert(
+    _ input: UnsafeRawPointer, count: Int, into output: UnsafeMutableRawPointer, parts threads: Int
+  ) throws(TensorIOError) {
+    let parts = count >= (1 << 18) ? max(1, threads) : 1
     let step = (count + parts - 1) / parts
     let results = ResultSlots<Bool>(count: parts)
     let (source, target) = (self.source, self.target)
