@@ -106,4 +106,67 @@ struct KernelTests {
     let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int
     #expect(reports.last == size)
   }
+
+  @Test("parallel deflate over many chunks (completed out of order, emitted in order) inflates back, CRC-32 combined")
+  func parallelDeflate() throws {
+    var rng = NumpyCrossCheckTests.SeededGenerator(state: 9)
+    // The first chunk random over 4 values (slow at level 6: long hash chains, short
+    // matches), the rest runs of repeated bytes (fast): with two free cores, later
+    // chunks usually complete before the first (InOrder's own test pins the ordering).
+    var input = [UInt8](repeating: 0, count: 5 * Deflate.chunkSize + 123)
+    for k in 0..<Deflate.chunkSize { input[k] = UInt8(truncatingIfNeeded: rng.next() & 3) }
+    var i = Deflate.chunkSize
+    while i < input.count {
+      let run = Int(rng.next() % 300) + 1
+      let value = UInt8(truncatingIfNeeded: rng.next())
+      for k in i..<min(input.count, i + run) { input[k] = value }
+      i += run
+    }
+    var stream: [UInt8] = []
+    var pieces = 0
+    let crc = try input.withUnsafeBytes { bytes in
+      try Deflate.compress(bytes, level: 6, isFinal: true) { (piece: [UInt8]) throws(TensorIOError) in
+        stream += piece
+        pieces += 1
+      }
+    }
+    #expect(pieces == 6)
+    #expect(crc == input.withUnsafeBytes { CRC32.checksum($0) })
+    let inflater = try Inflater()
+    var back = [UInt8](repeating: 0, count: input.count + 1)
+    var consumed = 0
+    let written = try stream.withUnsafeBytes { all in
+      try back.withUnsafeMutableBytes { out in
+        var source = UnsafeRawBufferPointer(all)
+        let (n, _) = try inflater.inflate(into: out, from: &source)
+        consumed = all.count - source.count
+        return n
+      }
+    }
+    #expect(written == input.count && inflater.finished && consumed == stream.count)
+    let same = Array(back.prefix(input.count)) == input
+    #expect(same, "inflated bytes differ")
+    // A sink that fails stops the stream with its error, after no further pieces.
+    var calls = 0
+    #expect(throws: TensorIOError.self) {
+      _ = try input.withUnsafeBytes { bytes in
+        try Deflate.compress(bytes, level: 1, isFinal: true) { (_: [UInt8]) throws(TensorIOError) in
+          calls += 1
+          if calls == 2 { throw TensorIOError(.invalidArgument("disk full")) }
+        }
+      }
+    }
+    #expect(calls == 2)
+  }
+
+  @Test("results completed out of order are handed on in index order, none early")
+  func inOrder() {
+    var order = InOrder<String>()
+    #expect(order.complete(2, "c").isEmpty)
+    #expect(order.complete(1, "b").isEmpty)
+    #expect(order.complete(0, "a") == ["a", "b", "c"])
+    #expect(order.complete(4, "e").isEmpty)
+    #expect(order.complete(3, "d") == ["d", "e"])
+    #expect(order.next == 5)
+  }
 }

@@ -61,45 +61,88 @@ enum Deflate {
     return output
   }
 
-  /// Compresses `input` (at most a window of chunks at a time, so memory stays bounded)
-  /// and hands each piece of output to `sink` in order, with the CRC-32 of the input.
-  /// `isFinal` says whether this input ends the stream; `dictionary` is the input that
-  /// came before it in the same stream (its last 32 KiB prime the first chunk).
+  /// Compresses `input` and hands each piece of output to `sink` in order, with the
+  /// CRC-32 of the input. One worker per core takes chunks in turn, with no barrier
+  /// between groups of chunks (a core never waits for a slow chunk on another); the
+  /// worker that completes the next chunk in order hands it and any completed chunks
+  /// after it to `sink`. At most a window of chunks is compressed ahead of the output,
+  /// so memory stays bounded. `isFinal` says whether this input ends the stream;
+  /// `dictionary` is the input that came before it in the same stream (its last 32 KiB
+  /// prime the first chunk).
   static func compress(
     _ input: UnsafeRawBufferPointer, level: Int32, isFinal: Bool, dictionary: UnsafeRawBufferPointer? = nil,
     sink: ([UInt8]) throws(TensorIOError) -> Void
   ) throws(TensorIOError) -> UInt32 {
     let chunks = max(1, (input.count + chunkSize - 1) / chunkSize)
-    let window = 4 * ProcessInfoLite.activeProcessorCount
-    var crc: UInt32 = 0
-    var first = 0
+    let workers = min(ProcessInfoLite.activeProcessorCount, chunks)
+    let permits = DispatchSemaphore(value: 4 * ProcessInfoLite.activeProcessorCount)
+    let next = ChunkCounter()
+    let failure = FirstError()
+    let output = Mutex(OrderedOutput())
     nonisolated(unsafe) let source = input
     nonisolated(unsafe) let before = dictionary
-    while first < chunks {
-      let count = min(window, chunks - first)
-      let results = ResultSlots<([UInt8], UInt32)>(count: count)
-      let start = first
-      DispatchQueue.concurrentPerform(iterations: count) { i in
-        let index = start + i
+    // Called only with `output`'s lock held: one call at a time, in chunk order.
+    nonisolated(unsafe) let emit = sink
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      while true {
+        permits.wait()
+        guard failure.error == nil, let index = next.take(below: chunks) else {
+          permits.signal()
+          return
+        }
         let range = (index * chunkSize)..<min(source.count, (index + 1) * chunkSize)
+        let result: Result<([UInt8], UInt32), TensorIOError>
         do throws(TensorIOError) {
           let compressed = try compressChunk(
             source, range: range, level: level, isLast: isFinal && index == chunks - 1, dictionary: before)
-          let chunkCRC = CRC32.checksum(UnsafeRawBufferPointer(rebasing: source[range]))
-          results.set(i, .success((compressed, chunkCRC)))
+          result = .success((compressed, CRC32.checksum(UnsafeRawBufferPointer(rebasing: source[range]))))
         } catch {
-          results.set(i, .failure(error))
+          result = .failure(error)
+        }
+        output.withLock { state in
+          for (ready, length) in state.chunks.complete(index, (result, range.count)) {
+            permits.signal()
+            guard failure.error == nil else { continue }
+            do throws(TensorIOError) {
+              let (compressed, chunkCRC) = try ready.get()
+              state.crc = state.started ? CRC32.combine(state.crc, chunkCRC, lengthOfB: length) : chunkCRC
+              state.started = true
+              try emit(compressed)
+            } catch {
+              failure.record(error)
+            }
+          }
         }
       }
-      for i in 0..<count {
-        let (compressed, chunkCRC) = try results.get(i)
-        let length = min(source.count, (first + i + 1) * chunkSize) - (first + i) * chunkSize
-        crc = first + i == 0 ? chunkCRC : CRC32.combine(crc, chunkCRC, lengthOfB: length)
-        try sink(compressed)
-      }
-      first += count
     }
-    return crc
+    if let error = failure.error { throw error }
+    return output.withLock { $0.crc }
+  }
+
+  /// Compressed chunks waiting for their turn, and the stream's CRC-32 so far.
+  private struct OrderedOutput: Sendable {
+    var chunks = InOrder<(Result<([UInt8], UInt32), TensorIOError>, Int)>()
+    var crc: UInt32 = 0
+    var started = false
+  }
+}
+
+/// Results that complete in any order, handed on in index order (0, 1, 2, ...).
+struct InOrder<Value: Sendable>: Sendable {
+  private var waiting: [Int: Value] = [:]
+  /// The index handed on next.
+  private(set) var next = 0
+
+  /// Records result `index`; returns the results that can go on now, in order: none
+  /// while an earlier one is missing.
+  mutating func complete(_ index: Int, _ value: Value) -> [Value] {
+    waiting[index] = value
+    var out: [Value] = []
+    while let value = waiting.removeValue(forKey: next) {
+      out.append(value)
+      next += 1
+    }
+    return out
   }
 }
 
