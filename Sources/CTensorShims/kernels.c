@@ -139,37 +139,31 @@ void tensortool_copy_swapped(const void *source, void *destination, size_t units
   size_t bytes = units * (size_t)width;
   size_t i = 0;
 #if defined(__x86_64__)
-  if (has_avx2_f16c()) i = copy_swapped_avx2(src, dst, bytes, width);
+  if (has_avx2_f16c() && (width == 2 || width == 4 || width == 8)) i = copy_swapped_avx2(src, dst, bytes, width);
 #endif
+// The tail (or everything, without AVX2), one value at a time.
+#define TENSORTOOL_SWAP_LOOP(TYPE, SWAP)         \
+  for (; i < bytes; i += sizeof(TYPE)) {         \
+    TYPE v;                                      \
+    memcpy(&v, src + i, sizeof(TYPE));           \
+    v = SWAP(v);                                 \
+    memcpy(dst + i, &v, sizeof(TYPE));           \
+  }
   switch (width) {
     case 2:
-      for (; i < bytes; i += 2) {
-        uint16_t v;
-        memcpy(&v, src + i, 2);
-        v = __builtin_bswap16(v);
-        memcpy(dst + i, &v, 2);
-      }
+      TENSORTOOL_SWAP_LOOP(uint16_t, __builtin_bswap16)
       break;
     case 4:
-      for (; i < bytes; i += 4) {
-        uint32_t v;
-        memcpy(&v, src + i, 4);
-        v = __builtin_bswap32(v);
-        memcpy(dst + i, &v, 4);
-      }
+      TENSORTOOL_SWAP_LOOP(uint32_t, __builtin_bswap32)
       break;
     case 8:
-      for (; i < bytes; i += 8) {
-        uint64_t v;
-        memcpy(&v, src + i, 8);
-        v = __builtin_bswap64(v);
-        memcpy(dst + i, &v, 8);
-      }
+      TENSORTOOL_SWAP_LOOP(uint64_t, __builtin_bswap64)
       break;
     default:
       if (dst != src) memmove(dst, src, bytes);
       break;
   }
+#undef TENSORTOOL_SWAP_LOOP
 }
 
 int tensortool_gather_transpose32(

@@ -115,15 +115,8 @@ struct Copy: ParsableCommand {
       let bar = ProgressBar(total: total, label: "copy to \(device)", quiet: quiet || json)
       tensor0 = try bar.track(progress) { try archive.load(key, to: device, path: transfer, progress: progress) }
       let elapsed = clock.now - start
-      var verified: Bool? = nil
-      if verify {
-        // Against the member loaded again on the host (its CRC-32 checked again).
-        verified = try checksum(Tensor(archive.load(key))) == checksum(try tensor0.cpu(path: transfer))
-        if verified == false {
-          throw TensorIOError(
-            .invalidArgument("verification failed: \(device) holds different bytes"), path: source.description)
-        }
-      }
+      // Against the member loaded again on the host (its CRC-32 checked again).
+      let verified = verify ? try checkUpload(Tensor(archive.load(key)), tensor0, source: source.description) : nil
       legs.append(
         Leg(
           from: source.description, to: device.description, bytes: tensor0.byteCount, seconds: seconds(elapsed),
@@ -152,11 +145,7 @@ struct Copy: ParsableCommand {
         }
         let elapsed = clock.now - start
         if verify && device != .cpu && tensor.device == .cpu {
-          verified = try checksum(tensor) == checksum(try moved.cpu(path: transfer))
-          if verified == false {
-            throw TensorIOError(
-              .invalidArgument("verification failed: \(device) holds different bytes"), path: source.description)
-          }
+          verified = try checkUpload(tensor, moved, source: source.description)
         }
         legs.append(
           Leg(
@@ -185,6 +174,16 @@ struct Copy: ParsableCommand {
   private func readIntoMemory(_ tensor: Tensor) throws -> Tensor {
     let array = try tensor.numpy()
     return Tensor(try array.copy(order: Conversion.naturalOrder(of: array)))
+  }
+
+  /// Reads `uploaded` back and compares its CRC-32 with `host`'s: true, or an error
+  /// naming `source`.
+  private func checkUpload(_ host: Tensor, _ uploaded: Tensor, source: String) throws -> Bool {
+    guard try checksum(host) == checksum(try uploaded.cpu(path: transfer)) else {
+      throw TensorIOError(
+        .invalidArgument("verification failed: \(uploaded.device) holds different bytes"), path: source)
+    }
+    return true
   }
 
   private func checksum(_ tensor: Tensor) throws -> UInt32 {

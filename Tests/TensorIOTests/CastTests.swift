@@ -54,18 +54,24 @@ struct CastTests {
 
 @Suite("float16 conversion")
 struct HalfFloatTests {
-  @Test("the integer float32 -> float16 path equals Float16(Float) on edge and random inputs")
-  func matchesStandardLibrary() {
-    var rng = NumpyCrossCheckTests.SeededGenerator(state: 16)
+  /// Every float32 exponent with mantissas at rounding boundaries, both signs, then
+  /// `random` random words from `seed`.
+  static func inputs(random: Int, seed: UInt64) -> [UInt32] {
+    var rng = NumpyCrossCheckTests.SeededGenerator(state: seed)
     var inputs: [UInt32] = []
-    // Every float32 exponent with mantissas at rounding boundaries, both signs.
     for exponent in UInt32(0)...255 {
       for mantissa: UInt32 in [0, 1, 0xFFF, 0x1000, 0x1001, 0x1FFF, 0x2000, 0x3000, 0x7F_E000, 0x7F_F000, 0x7F_FFFF] {
         inputs.append(exponent << 23 | mantissa)
         inputs.append(0x8000_0000 | exponent << 23 | mantissa)
       }
     }
-    for _ in 0..<200_000 { inputs.append(UInt32(truncatingIfNeeded: rng.next())) }
+    for _ in 0..<random { inputs.append(UInt32(truncatingIfNeeded: rng.next())) }
+    return inputs
+  }
+
+  @Test("the integer float32 -> float16 path equals Float16(Float) on edge and random inputs")
+  func matchesStandardLibrary() {
+    let inputs = HalfFloatTests.inputs(random: 200_000, seed: 16)
     var mismatches = 0
     for value in inputs {
       let expected = Float16(Float(bitPattern: value)).bitPattern
@@ -79,17 +85,9 @@ struct HalfFloatTests {
 
   @Test("the vectorized float32 -> float16 path (F16C where the CPU has it) equals the scalar one, byte orders too")
   func vectorMatchesScalar() {
-    var rng = NumpyCrossCheckTests.SeededGenerator(state: 61)
-    var inputs: [UInt32] = []
-    for exponent in UInt32(0)...255 {
-      for mantissa: UInt32 in [0, 1, 0xFFF, 0x1000, 0x1001, 0x1FFF, 0x2000, 0x3000, 0x7F_E000, 0x7F_F000, 0x7F_FFFF] {
-        inputs.append(exponent << 23 | mantissa)
-        inputs.append(0x8000_0000 | exponent << 23 | mantissa)
-      }
-    }
-    for _ in 0..<100_003 { inputs.append(UInt32(truncatingIfNeeded: rng.next())) }
+    var inputs = HalfFloatTests.inputs(random: 100_003, seed: 61)
     // Long NaN-free runs (most random words are not NaN, but groups of 8 often hold one).
-    for _ in 0..<50_000 { inputs.append(UInt32(truncatingIfNeeded: rng.next()) & 0xBFFF_FFFF) }
+    inputs += HalfFloatTests.inputs(random: 50_000, seed: 62).suffix(50_000).map { $0 & 0xBFFF_FFFF }
     for (swapIn, swapOut) in [(false, false), (true, false), (false, true), (true, true)] {
       let source = inputs.map { swapIn ? $0.byteSwapped : $0 }
       // An odd start and length, so that the vector loop meets a tail and unaligned data.

@@ -136,11 +136,8 @@ struct TransferEngine {
   func download(
     from source: UInt64, count: Int, to sink: (UnsafeRawBufferPointer, Int) throws(TensorIOError) -> Void
   ) throws(TensorIOError) -> TransferReport {
-    if count == 0 { return TransferReport() }
-    try backend.attachThread()
-    let chunk = tuning.chunk
-    let chunks = (count - 1) / chunk + 1
-    if path == .pageable || count < tuning.smallCopy {
+    guard let (chunk, chunks, direct) = try ringPlan(count) else { return TransferReport() }
+    if direct {
       let buffer = UnsafeMutableRawPointer.allocate(byteCount: min(count, chunk), alignment: 64)
       defer { buffer.deallocate() }
       for i in 0..<chunks {
@@ -153,10 +150,7 @@ struct TransferEngine {
     }
     var slots: [Slot] = []
     defer { finish(&slots, failure: nil) }
-    for _ in 0..<min(tuning.ringDepth, chunks) {
-      slots.append(Slot(stream: try backend.pool.stream(backend)))
-      slots[slots.count - 1].buffer = try backend.pool.buffer(backend)
-    }
+    try fillRing(&slots, depth: min(tuning.ringDepth, chunks))
     func issue(_ i: Int) throws(TensorIOError) {
       let k = i % slots.count
       guard let buffer = slots[k].buffer else { return }
@@ -187,11 +181,8 @@ struct TransferEngine {
     to destination: UInt64, count: Int,
     from producer: (UnsafeMutableRawBufferPointer, Int) throws(TensorIOError) -> Void
   ) throws(TensorIOError) -> TransferReport {
-    if count == 0 { return TransferReport() }
-    try backend.attachThread()
-    let chunk = tuning.chunk
-    let chunks = (count - 1) / chunk + 1
-    if path == .pageable || count < tuning.smallCopy {
+    guard let (chunk, chunks, direct) = try ringPlan(count) else { return TransferReport() }
+    if direct {
       // Two plain buffers in turn, so that the previous chunk stays readable.
       let size = min(count, chunk)
       let buffers = [
@@ -209,10 +200,7 @@ struct TransferEngine {
     }
     var slots: [Slot] = []
     defer { finish(&slots, failure: nil) }
-    for _ in 0..<min(max(tuning.ringDepth, 2), chunks) {
-      slots.append(Slot(stream: try backend.pool.stream(backend)))
-      slots[slots.count - 1].buffer = try backend.pool.buffer(backend)
-    }
+    try fillRing(&slots, depth: min(max(tuning.ringDepth, 2), chunks))
     for i in 0..<chunks {
       let k = i % slots.count
       try slots[k].complete(backend, progress: progress)
@@ -224,6 +212,24 @@ struct TransferEngine {
       try backend.enqueueCopyToDevice(destination + UInt64(i * chunk), from: buffer, count: n, on: slots[k].stream)
     }
     return TransferReport(staged: chunks)
+  }
+
+  /// A ring transfer of `count` bytes: nil when there is nothing to move, else the
+  /// chunk size, the number of chunks, and whether plain (pageable) copies do it. Makes
+  /// this thread current for the device.
+  private func ringPlan(_ count: Int) throws(TensorIOError) -> (chunk: Int, chunks: Int, direct: Bool)? {
+    if count == 0 { return nil }
+    try backend.attachThread()
+    let chunk = tuning.chunk
+    return (chunk, (count - 1) / chunk + 1, path == .pageable || count < tuning.smallCopy)
+  }
+
+  /// Adds `depth` slots, each with a pooled stream and pinned buffer, to `slots`.
+  private func fillRing(_ slots: inout [Slot], depth: Int) throws(TensorIOError) {
+    for _ in 0..<depth {
+      slots.append(Slot(stream: try backend.pool.stream(backend)))
+      slots[slots.count - 1].buffer = try backend.pool.buffer(backend)
+    }
   }
 
   // MARK: The worker pipeline
