@@ -155,11 +155,11 @@ final class DeflatedMember {
     // The previous chunk, still untouched while the next one fills (the engine's
     // promise), checksummed alongside the inflate of the next.
     var previous: UnsafeRawBufferPointer? = nil
+    let worker = DispatchQueue(label: "tensortool.inflate-crc")
     try memory.upload(count: header.dataBytes, path: path, progress: progress) {
       (buffer: UnsafeMutableRawBufferPointer, _: Int) throws(TensorIOError) in
       let last = filled + buffer.count == header.dataBytes
       let result = Mutex<UInt32?>(nil)
-      let worker = DispatchQueue(label: "tensortool.inflate-crc")
       if let done = previous {
         nonisolated(unsafe) let region = done
         worker.async { result.withLock { $0 = CRC32.checksum(region) } }

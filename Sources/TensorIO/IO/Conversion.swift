@@ -51,7 +51,7 @@ public enum Conversion {
   }
 
   /// Writes `array` converted to `target` in `order` as an `.npy` at `path`, streaming
-  /// (memory bounded by `chunkElements`), atomically.
+  /// (memory bounded by `chunkElements` of source and target per core), atomically.
   /// `progress`, when given, is called after each piece with the bytes written so far.
   public static func writeNPY(
     _ array: NDArray, to path: FilePath, dtype target: DType, order: MemoryOrder, durability: Durability = .synced,
