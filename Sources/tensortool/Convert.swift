@@ -13,7 +13,8 @@ struct Convert: ParsableCommand {
       result is undefined (a float NaN, infinity or out-of-range value cast to an
       integer), NaN becomes 0 and other values saturate to the integer's range.
       Output is written streaming, in bounded memory (about 1 Mi elements of source and
-      target at a time, whatever the file's size), for .npy and .npz destinations alike. The output is written atomically: a failed convert leaves no
+      target per core at a time, whatever the file's size), for .npy and .npz
+      destinations alike. The output is written atomically: a failed convert leaves no
       DST and never touches an existing one.
 
       Examples:
