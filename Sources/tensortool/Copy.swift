@@ -11,10 +11,10 @@ struct Copy: ParsableCommand {
       Each of SRC, VIA and DST is a FILE (path.npy, path.npz:member) or a DEVICE (cpu,
       cuda:N, sim:N); the array travels SRC -> VIA... -> DST. A source file (or stored,
       aligned npz member) is memory-mapped, not read up front; an npz member copied to a
-      device goes there straight from the archive (a deflated one is inflated chunk by
-      chunk into pinned buffers that upload while the next chunk inflates; verifying it
-      inflates it once more on the host). An .npz destination is written holding that
-      one member. Uploads to a device are verified by reading the bytes back and comparing
+      device goes there straight from the archive, its CRC-32 checked (a deflated one is
+      inflated chunk by chunk into pinned buffers that upload while the next chunk
+      inflates, and verifying it inflates it once more on the host). An .npz
+      destination is written holding that one member. Uploads to a device are verified by reading the bytes back and comparing
       CRC-32s (not counted in the leg's time); --no-verify skips that. Output files are
       written atomically: a failed copy leaves no partial file. A file named like a
       device is given as ./cpu.

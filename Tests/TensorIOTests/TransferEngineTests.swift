@@ -272,6 +272,34 @@ struct TransferEngineTests {
     #expect(TransferEngineTests.sim.registrations == 0)
   }
 
+  @Test("an aligned stored npz member uploads from its mapping, its CRC-32 checked alongside; a corrupt one fails")
+  func storedMemberToDevice() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("stored.npz").path
+    let values = (0..<300_001).map { Double($0 % 1009) * 0.5 }
+    try NPZArchive.write([("w", try NDArray(values, shape: [values.count]))], to: FilePath(path), compression: .stored)
+    let archive = try NPZArchive(path: FilePath(path))
+    #expect(try archive.info("w").isMappable)
+    let progress = TransferProgress()
+    let device = try archive.load("w", to: .sim(3), path: .registered, progress: progress)
+    #expect(try device.cpu().numpy().elements(as: Double.self) == values)
+    #expect(progress.bytes == values.count * 8)
+    // One data byte flipped: the CRC-32 no longer matches, and no tensor comes back.
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    let offset = try #require(archive.info("w").dataOffset)
+    bytes[offset + 12_345] ^= 0x01
+    let corrupt = dir.appendingPathComponent("corrupt.npz").path
+    try bytes.write(to: URL(fileURLWithPath: corrupt))
+    #expect {
+      try NPZArchive(path: FilePath(corrupt)).load("w", to: .sim(3))
+    } throws: { error in
+      guard let error = error as? TensorIOError, case .checksumMismatch = error.reason else { return false }
+      return true
+    }
+    #expect(TransferEngineTests.sim.registrations == 0)
+  }
+
   private func checkMembers(of archives: [String]) throws {
     var chunks = 0
     for path in archives {

@@ -1,3 +1,5 @@
+import Dispatch
+import Synchronization
 import SystemPackage
 
 /// An `.npz` archive (a ZIP of `.npy` members) opened for reading.
@@ -121,18 +123,43 @@ public final class NPZArchive: @unchecked Sendable {
 
   /// Member `name` as a tensor on `device`, CRC-32 verified. A deflated member
   /// inflates chunk by chunk into pinned buffers that are copied to the device while
-  /// the next chunk inflates (no whole host copy); a stored member is loaded (read and
-  /// checked on all cores), then uploaded. On `.cpu`, this is `load`. `path` and
+  /// the next chunk inflates (no whole host copy); a stored member whose data is
+  /// aligned uploads from its mapping while its CRC-32 is checked on other cores (an
+  /// unaligned one is loaded, then uploaded). On `.cpu`, this is `load`. `path` and
   /// `progress` are `Tensor.to`'s.
   public func load(
     _ name: String, to device: Device, path: TransferPath = .automatic, progress: TransferProgress? = nil
   ) throws(TensorIOError) -> Tensor {
     let (key, entry) = try entry(name)
     if device == .cpu { return Tensor(try load(key)) }
-    if entry.method == Zip.methodStored {
-      return try Tensor(try load(key)).to(device, path: path, progress: progress)
-    }
     let start = try archive.dataOffset(of: entry, spec: spec(key))
+    if entry.method == Zip.methodStored {
+      let info = try info(key)
+      guard info.isMappable else { return try Tensor(try load(key)).to(device, path: path, progress: progress) }
+      // Uploaded from the mapping (registered in place where the driver allows), while
+      // the CRC-32 is checked over the same pages on other cores.
+      let mapped = try map(key)
+      let crc = Mutex<Result<UInt32, TensorIOError>?>(nil)
+      let checked = DispatchSemaphore(value: 0)
+      nonisolated(unsafe) let data = mapped.contiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+      let (archiveRef, header, spec) = (self, info.header, spec(key))
+      DispatchQueue.global().async {
+        let value = Result { () throws(TensorIOError) in
+          try archiveRef.storedCRC(entry, start: start, header: header, data: data, spec: spec)
+        }
+        crc.withLock { $0 = value }
+        checked.signal()
+      }
+      let uploaded: Result<Tensor, TensorIOError> = Result { () throws(TensorIOError) in
+        try Tensor(mapped).to(device, path: path, progress: progress)
+      }
+      checked.wait()
+      let value = try crc.withLock({ $0 })?.get()
+      guard value == entry.crc32 else {
+        throw TensorIOError(.checksumMismatch(expected: entry.crc32, actual: value ?? 0), path: spec)
+      }
+      return try uploaded.get()
+    }
     let reader = try DeflatedMember(archive: archive, entry: entry, start: start, spec: spec(key))
     return try reader.load(to: device, maxHeaderSize: maxHeaderSize, path: path, progress: progress)
   }
@@ -189,6 +216,22 @@ public final class NPZArchive: @unchecked Sendable {
     }
   }
 
+  /// The CRC-32 of a whole stored member: its header bytes (read from the file), its
+  /// `data` (checksummed on all cores), and any bytes after the data.
+  private func storedCRC(
+    _ entry: ZipEntry, start: Int, header: NPYHeader, data: UnsafeRawBufferPointer, spec: String
+  ) throws(TensorIOError) -> UInt32 {
+    let file = archive.file
+    var crc = try file.read(at: start, count: header.dataOffset).withUnsafeBytes { CRC32.checksum($0) }
+    crc = CRC32.combine(crc, CRC32.checksumParallel(data), lengthOfB: data.count)
+    let trailing = entry.uncompressedSize - header.dataOffset - header.dataBytes
+    if trailing > 0 {
+      let tail = try file.read(at: start + header.dataOffset + header.dataBytes, count: trailing)
+      crc = CRC32.combine(crc, tail.withUnsafeBytes { CRC32.checksum($0) }, lengthOfB: trailing)
+    }
+    return crc
+  }
+
   private func loadStored(_ entry: ZipEntry, start: Int, spec: String) throws(TensorIOError) -> NDArray {
     let file = archive.file
     let header = try file.readHeader(
@@ -196,14 +239,7 @@ public final class NPZArchive: @unchecked Sendable {
     let storage = try Storage(zeroedByteCount: header.dataBytes)
     let buffer = UnsafeMutableRawBufferPointer(start: storage.mutableBase, count: header.dataBytes)
     try file.readParallel(at: start + header.dataOffset, into: buffer)
-    // CRC-32 of the whole member: header bytes, data, and any bytes after the data.
-    var crc = try file.read(at: start, count: header.dataOffset).withUnsafeBytes { CRC32.checksum($0) }
-    crc = CRC32.combine(crc, CRC32.checksumParallel(UnsafeRawBufferPointer(buffer)), lengthOfB: buffer.count)
-    let trailing = entry.uncompressedSize - header.dataOffset - header.dataBytes
-    if trailing > 0 {
-      let tail = try file.read(at: start + header.dataOffset + header.dataBytes, count: trailing)
-      crc = CRC32.combine(crc, tail.withUnsafeBytes { CRC32.checksum($0) }, lengthOfB: trailing)
-    }
+    let crc = try storedCRC(entry, start: start, header: header, data: UnsafeRawBufferPointer(buffer), spec: spec)
     guard crc == entry.crc32 else {
       throw TensorIOError(.checksumMismatch(expected: entry.crc32, actual: crc), path: spec)
     }
