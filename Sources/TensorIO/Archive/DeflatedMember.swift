@@ -160,6 +160,9 @@ final class DeflatedMember {
       (buffer: UnsafeMutableRawBufferPointer, _: Int) throws(TensorIOError) in
       let last = filled + buffer.count == header.dataBytes
       let result = Mutex<UInt32?>(nil)
+      // Even when the inflate fails, the checksum is done before the engine reuses the
+      // buffer it reads.
+      defer { worker.sync {} }
       if let done = previous {
         nonisolated(unsafe) let region = done
         worker.async { result.withLock { $0 = CRC32.checksum(region) } }
