@@ -115,8 +115,9 @@ struct Copy: ParsableCommand {
       let bar = ProgressBar(total: total, label: "copy to \(device)", quiet: quiet || json)
       tensor0 = try bar.track(progress) { try archive.load(key, to: device, path: transfer, progress: progress) }
       let elapsed = clock.now - start
-      // Against the member loaded again on the host (its CRC-32 checked again).
-      let verified = verify ? try checkUpload(Tensor(archive.load(key)), tensor0, source: source.description) : nil
+      // Against the member on the host: mapped when stored and aligned, else loaded
+      // (a deflated one inflates once more).
+      let verified = verify ? try checkUpload(Tensor(archive.map(key)), tensor0, source: source.description) : nil
       legs.append(
         Leg(
           from: source.description, to: device.description, bytes: tensor0.byteCount, seconds: seconds(elapsed),
