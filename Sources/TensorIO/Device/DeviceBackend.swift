@@ -93,9 +93,8 @@ public final class DeviceBuffer: @unchecked Sendable {
     _ source: UnsafeRawPointer, count: Int, at offset: Int = 0, path: TransferPath,
     progress: TransferProgress? = nil
   ) throws(TensorIOError) -> TransferReport {
-    try checkRange(offset, count)
-    return try TransferEngine(backend: backend, path: path, progress: progress).upload(
-      to: address + UInt64(offset), from: source, count: count)
+    let (engine, at) = try engine(offset, count, path: path, progress: progress)
+    return try engine.upload(to: at, from: source, count: count)
   }
 
   /// Fills `offset ..< offset + count` of this buffer from `producer`, a chunk at a
@@ -105,9 +104,8 @@ public final class DeviceBuffer: @unchecked Sendable {
     count: Int, at offset: Int = 0, path: TransferPath, progress: TransferProgress? = nil,
     from producer: (UnsafeMutableRawBufferPointer, Int) throws(TensorIOError) -> Void
   ) throws(TensorIOError) -> TransferReport {
-    try checkRange(offset, count)
-    return try TransferEngine(backend: backend, path: path, progress: progress).upload(
-      to: address + UInt64(offset), count: count, from: producer)
+    let (engine, at) = try engine(offset, count, path: path, progress: progress)
+    return try engine.upload(to: at, count: count, from: producer)
   }
 
   /// Copies `offset ..< offset + count` of this buffer to host memory.
@@ -116,9 +114,8 @@ public final class DeviceBuffer: @unchecked Sendable {
     _ destination: UnsafeMutableRawPointer, count: Int, at offset: Int = 0, path: TransferPath,
     progress: TransferProgress? = nil
   ) throws(TensorIOError) -> TransferReport {
-    try checkRange(offset, count)
-    return try TransferEngine(backend: backend, path: path, progress: progress).download(
-      from: address + UInt64(offset), into: destination, count: count)
+    let (engine, at) = try engine(offset, count, path: path, progress: progress)
+    return try engine.download(from: at, into: destination, count: count)
   }
 
   /// Streams `offset ..< offset + count` of this buffer to `sink` in order, a chunk at
@@ -129,15 +126,19 @@ public final class DeviceBuffer: @unchecked Sendable {
     count: Int, at offset: Int = 0, path: TransferPath,
     to sink: (UnsafeRawBufferPointer, Int) throws(TensorIOError) -> Void
   ) throws(TensorIOError) -> TransferReport {
-    try checkRange(offset, count)
-    return try TransferEngine(backend: backend, path: path).download(
-      from: address + UInt64(offset), count: count, to: sink)
+    let (engine, at) = try engine(offset, count, path: path, progress: nil)
+    return try engine.download(from: at, count: count, to: sink)
   }
 
-  private func checkRange(_ offset: Int, _ count: Int) throws(TensorIOError) {
+  /// The engine for a transfer of `offset ..< offset + count` of this buffer, and the
+  /// range's device address; the range must lie inside the buffer.
+  private func engine(_ offset: Int, _ count: Int, path: TransferPath, progress: TransferProgress?)
+    throws(TensorIOError) -> (TransferEngine, UInt64)
+  {
     guard offset >= 0, count >= 0, offset <= byteCount - count else {
       throw TensorIOError(.invalidArgument("\(device): range \(offset)..<\(offset + count) outside \(byteCount) bytes"))
     }
+    return (TransferEngine(backend: backend, path: path, progress: progress), address + UInt64(offset))
   }
 }
 
