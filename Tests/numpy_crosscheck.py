@@ -122,6 +122,17 @@ if __name__ == "__main__" and sys.argv[1] == "npz-read":
     check_npz(sys.argv[2])
 
 
+def write_weights(directory):
+    """DIR/w.npy: 3 Mi float32 that compress like weights; DIR/w.npz: np.savez_compressed of it."""
+    w = np.round(np.random.default_rng(7).standard_normal(3 << 20) * 64).astype(np.float32) / 64
+    np.save(directory + "/w.npy", w)
+    np.savez_compressed(directory + "/w.npz", a=w)
+
+
+if __name__ == "__main__" and sys.argv[1] == "weights":
+    write_weights(sys.argv[2])
+
+
 def write_casts(directory):
     """For every numeric pair: SRC.npy and the numpy result DST.npy of astype(dst, casting='unsafe').
     Float to integer pairs leave out NaN, infinities and out-of-range values (numpy's result

@@ -135,4 +135,32 @@ struct NPZWriterTests {
     #expect(lines.last == "checked \(expected)")
     #expect(lines.dropLast().isEmpty, "\(lines.dropLast().joined(separator: "\n"))")
   }
+
+  @Test(
+    "parallel deflate at the default level stays within 1% of np.savez_compressed's size, and numpy reads it",
+    .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
+  func compressedSizeMatchesNumpy() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let generated = try Support.run(["python3", NumpyCrossCheckTests.script, "weights", dir.path])
+    try #require(generated.status == 0, "\(generated.stderr)")
+    let weights = try NDArray(contentsOf: FilePath(dir.appendingPathComponent("w.npy").path))
+    let ours = dir.appendingPathComponent("ours.npz")
+    // 12 MiB: three deflate chunks, compressed concurrently and concatenated.
+    try NPZArchive.write(
+      [("a", weights)], to: FilePath(ours.path), compression: .deflate(level: -1), durability: .unsynced)
+    func size(_ name: String) throws -> Double {
+      let attributes = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(name).path)
+      return Double(try #require(attributes[.size] as? Int))
+    }
+    let ratio = try size("ours.npz") / size("w.npz")
+    #expect(abs(ratio - 1) < 0.01, "ours / numpy's size = \(ratio)")
+    let check = try Support.run([
+      "python3", "-c",
+      "import sys, numpy as np; a = np.load(sys.argv[1]); b = np.load(sys.argv[2])['a']; "
+        + "assert a.dtype == b.dtype and a.shape == b.shape and (a == b).all(); print('same')",
+      dir.appendingPathComponent("w.npy").path, ours.path,
+    ])
+    #expect(check.stdout == "same\n", "\(check.stderr)")
+  }
 }

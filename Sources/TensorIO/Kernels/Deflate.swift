@@ -20,6 +20,11 @@ enum Deflate {
   static let chunkSize = 4 << 20
   /// Bytes of preceding input a chunk uses as its dictionary.
   static let dictionarySize = 32 << 10
+  /// zlib's `memLevel`: 9 is its largest hash table ("maximum memory for optimal
+  /// speed", zlib.h), 256 KiB more per stream than the default 8. The level (and so the
+  /// match search effort) is unchanged; on float32 weights it is about 14% faster and
+  /// the output about 0.5% smaller than with 8.
+  static let memoryLevel: Int32 = 9
 
   /// Compresses `input[range]` as one chunk of a larger stream: `isLast` finishes the
   /// stream, otherwise the output ends with a sync flush.
@@ -29,7 +34,8 @@ enum Deflate {
   ) throws(TensorIOError) -> [UInt8] {
     var stream = z_stream()
     let status = deflateInit2_(
-      &stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+      &stream, level, Z_DEFLATED, -15, memoryLevel, Z_DEFAULT_STRATEGY, zlibVersion(),
+      Int32(MemoryLayout<z_stream>.size))
     guard status == Z_OK else { throw TensorIOError(.invalidArgument("deflateInit2 failed (\(status))")) }
     defer { deflateEnd(&stream) }
     guard let base = input.baseAddress?.assumingMemoryBound(to: Bytef.self) else {
