@@ -146,7 +146,7 @@ struct NPZWriterTests {
     try #require(generated.status == 0, "\(generated.stderr)")
     let weights = try NDArray(contentsOf: FilePath(dir.appendingPathComponent("w.npy").path))
     let ours = dir.appendingPathComponent("ours.npz")
-    // 12 MiB: three deflate chunks, compressed concurrently and concatenated.
+    // 12 MiB: twelve deflate chunks, compressed concurrently and concatenated.
     try NPZArchive.write(
       [("a", weights)], to: FilePath(ours.path), compression: .deflate(level: -1), durability: .unsynced)
     func size(_ name: String) throws -> Double {
