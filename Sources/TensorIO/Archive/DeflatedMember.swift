@@ -11,13 +11,19 @@ final class DeflatedMember {
   private let inflater: Inflater
   private var inputOffset: Int
   private var inputEnd: Int
-  private var inputBuffer: [UInt8] = []
+  /// Compressed bytes read ahead: `inputBuffer[inputPosition..<inputCount]` are not
+  /// inflated yet. One buffer, reused for every read.
+  private var inputBuffer = [UInt8](repeating: 0, count: DeflatedMember.inputChunk)
+  private var inputCount = 0
   private var inputPosition = 0
   /// Inflated bytes kept from the start of the member (the header, and perhaps more).
   private var head: [UInt8] = []
   private var crc = CRC32()
 
-  static let inputChunk = 1 << 20
+  /// Compressed bytes per read. Small enough to stay in a core's L2 cache: `pread` from
+  /// the page cache into a reused 128 KiB buffer ran at about 5 GB/s here, into a 1 MiB
+  /// one at about 1.3 GB/s.
+  static let inputChunk = 128 << 10
 
   init(archive: ZipArchive, entry: ZipEntry, start: Int, spec: String) throws(TensorIOError) {
     self.archive = archive
@@ -42,18 +48,23 @@ final class DeflatedMember {
   {
     var written = 0
     while written < output.count {
-      if inputPosition == inputBuffer.count {
+      if inputPosition == inputCount {
         guard inputOffset < inputEnd else { break }
-        inputBuffer = try archive.file.read(
-          at: inputOffset, count: min(DeflatedMember.inputChunk, inputEnd - inputOffset))
-        inputOffset += inputBuffer.count
+        let count = min(DeflatedMember.inputChunk, inputEnd - inputOffset)
+        let (file, offset) = (archive.file, inputOffset)
+        inputCount = try typedThrows {
+          try inputBuffer.withUnsafeMutableBytes {
+            try file.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count]))
+          }
+        }
+        inputOffset += inputCount
         inputPosition = 0
-        if inputBuffer.isEmpty { break }
+        if inputCount == 0 { break }
       }
       var consumed = 0
       let (n, finished): (Int, Bool) = try typedThrows {
         try inputBuffer.withUnsafeBytes { all in
-          var input = UnsafeRawBufferPointer(rebasing: all[inputPosition...])
+          var input = UnsafeRawBufferPointer(rebasing: all[inputPosition..<inputCount])
           let before = input.count
           do throws(TensorIOError) {
             let (n, _) = try inflater.inflate(
@@ -69,7 +80,7 @@ final class DeflatedMember {
       if checksummed { crc.update(UnsafeRawBufferPointer(rebasing: output[written..<(written + n)])) }
       written += n
       if finished { break }
-      if n == 0 && consumed == 0 && inputPosition < inputBuffer.count { break }
+      if n == 0 && consumed == 0 && inputPosition < inputCount { break }
     }
     return written
   }

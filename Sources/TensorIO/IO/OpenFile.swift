@@ -43,17 +43,18 @@ final class OpenFile {
   /// Reads up to `count` bytes at `offset` into a new array.
   func read(at offset: Int, count: Int) throws(TensorIOError) -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: max(0, min(count, size - offset)))
-    let n = try typedThrows {
-      try bytes.withUnsafeMutableBytes { buffer in
-        do throws(Errno) {
-          return try descriptor.readFully(at: offset, into: buffer)
-        } catch {
-          throw fail(.system(operation: "read", errno: error))
-        }
-      }
-    }
+    let n = try typedThrows { try bytes.withUnsafeMutableBytes { try read(at: offset, into: $0) } }
     bytes.removeLast(bytes.count - n)
     return bytes
+  }
+
+  /// Fills `buffer` from `offset`; returns the bytes read, fewer only at end of file.
+  func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(TensorIOError) -> Int {
+    do {
+      return try descriptor.readFully(at: offset, into: buffer)
+    } catch {
+      throw fail(.system(operation: "read", errno: error))
+    }
   }
 
   /// The header of the `.npy` file, checked against the file's size.
