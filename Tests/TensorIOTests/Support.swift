@@ -26,6 +26,13 @@ enum Support {
     return result.status == 0
   }()
 
+  /// Runs `Tests/numpy_crosscheck.py MODE DIR`, in which numpy writes the files or the
+  /// expectations a test compares against, and requires it to succeed.
+  static func numpyWrites(_ mode: String, into dir: URL) throws {
+    let result = try run(["python3", NumpyCrossCheckTests.script, mode, dir.path])
+    try #require(result.status == 0, "numpy_crosscheck.py \(mode): \(result.stderr)")
+  }
+
   /// Runs a program (looked up on PATH) and returns its exit status and output.
   static func run(_ arguments: [String], stdin: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
