@@ -125,7 +125,7 @@ struct KernelTests {
     var stream: [UInt8] = []
     var pieces = 0
     let crc = try input.withUnsafeBytes { bytes in
-      try Deflate.compress(bytes, level: 6, isFinal: true) { (piece: [UInt8]) throws(TensorIOError) in
+      try Deflate.compress(bytes, level: 6, isFinal: true) { (piece: [UInt8], _: Int?) throws(TensorIOError) in
         stream += piece
         pieces += 1
       }
@@ -150,7 +150,7 @@ struct KernelTests {
     var calls = 0
     #expect(throws: TensorIOError.self) {
       _ = try input.withUnsafeBytes { bytes in
-        try Deflate.compress(bytes, level: 1, isFinal: true) { (_: [UInt8]) throws(TensorIOError) in
+        try Deflate.compress(bytes, level: 1, isFinal: true) { (_: [UInt8], _: Int?) throws(TensorIOError) in
           calls += 1
           if calls == 2 { throw TensorIOError(.invalidArgument("disk full")) }
         }

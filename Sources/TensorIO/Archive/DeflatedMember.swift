@@ -25,12 +25,24 @@ final class DeflatedMember {
   /// one at about 1.3 GB/s.
   static let inputChunk = 128 << 10
 
-  init(archive: ZipArchive, entry: ZipEntry, start: Int, spec: String) throws(TensorIOError) {
+  /// Where the member's compressed bytes start in the archive.
+  private let memberStart: Int
+
+  /// A reader of the whole member, whose compressed bytes start at `start`.
+  convenience init(archive: ZipArchive, entry: ZipEntry, start: Int, spec: String) throws(TensorIOError) {
+    try self.init(archive: archive, entry: entry, start: start, compressed: 0..<entry.compressedSize, spec: spec)
+  }
+
+  /// A reader of the member's `compressed` bytes only (a stretch between restart points).
+  private init(archive: ZipArchive, entry: ZipEntry, start: Int, compressed: Range<Int>, spec: String)
+    throws(TensorIOError)
+  {
     self.archive = archive
     self.entry = entry
     self.spec = spec
-    self.inputOffset = start
-    self.inputEnd = start + entry.compressedSize
+    self.memberStart = start
+    self.inputOffset = start + compressed.lowerBound
+    self.inputEnd = start + compressed.upperBound
     do {
       self.inflater = try Inflater()
     } catch {
@@ -111,10 +123,14 @@ final class DeflatedMember {
     }
   }
 
-  /// The array, inflated straight into its storage.
+  /// The array, inflated straight into its storage: on all cores between the member's
+  /// restart points when it has them (archives TensorIO wrote), else in one pass.
   func load(maxHeaderSize: Int) throws(TensorIOError) -> NDArray {
     let header = try readHeader(maxHeaderSize: maxHeaderSize)
     let storage = try Storage(zeroedByteCount: header.dataBytes)
+    if let stretches = stretches(for: header), inflateInParallel(stretches, header: header, into: storage) {
+      return NDArray(unchecked: storage, layout: header.layout)
+    }
     let base = storage.mutableBase
     // Bytes already inflated past the header go first.
     let surplus = min(head.count - header.dataOffset, header.dataBytes)
@@ -210,6 +226,93 @@ final class DeflatedMember {
     }
     try finish(declared: header.dataOffset + header.dataBytes)
     return Tensor(buffer: .device(memory), layout: header.layout)
+  }
+
+  /// A stretch of the member between restart points: its compressed and uncompressed
+  /// byte ranges.
+  struct Stretch {
+    var compressed: Range<Int>
+    var uncompressed: Range<Int>
+  }
+
+  /// The stretches between the member's restart points, if it records usable ones: in
+  /// increasing order, inside the array data, more than one stretch, and more than one
+  /// core to inflate them. They are a hint from the file, checked again as each
+  /// stretch inflates.
+  func stretches(for header: NPYHeader) -> [Stretch]? {
+    let points = entry.restarts
+    guard !points.isEmpty, ProcessInfoLite.activeProcessorCount > 1,
+      header.dataOffset + header.dataBytes == entry.uncompressedSize
+    else { return nil }
+    var stretches: [Stretch] = []
+    var previous = DeflateRestart(uncompressedOffset: 0, compressedOffset: 0)
+    for point in points + [
+      DeflateRestart(uncompressedOffset: entry.uncompressedSize, compressedOffset: entry.compressedSize)
+    ] {
+      guard point.uncompressedOffset > previous.uncompressedOffset,
+        point.compressedOffset > previous.compressedOffset,
+        point.uncompressedOffset <= entry.uncompressedSize, point.compressedOffset <= entry.compressedSize,
+        previous.compressedOffset > 0 || point.uncompressedOffset >= header.dataOffset
+      else { return nil }
+      stretches.append(
+        Stretch(
+          compressed: previous.compressedOffset..<point.compressedOffset,
+          uncompressed: previous.uncompressedOffset..<point.uncompressedOffset))
+      previous = point
+    }
+    return stretches
+  }
+
+  /// Inflates each stretch with a fresh inflater, one worker per core, the array bytes
+  /// straight into `storage`, and checks the combined CRC-32. Returns false on any
+  /// failure (the caller then inflates the member in one pass, which reports what is
+  /// wrong with it).
+  func inflateInParallel(_ stretches: [Stretch], header: NPYHeader, into storage: Storage) -> Bool {
+    let checksums = ResultSlots<UInt32>(count: stretches.count)
+    let next = ChunkCounter()
+    let failed = Atomic<Bool>(false)
+    nonisolated(unsafe) let (archive, entry, spec, start) = (archive, entry, spec, memberStart)
+    nonisolated(unsafe) let base = storage.mutableBase
+    let dataOffset = header.dataOffset
+    DispatchQueue.concurrentPerform(iterations: min(ProcessInfoLite.activeProcessorCount, stretches.count)) { _ in
+      while !failed.load(ordering: .relaxed), let index = next.take(below: stretches.count) {
+        let stretch = stretches[index]
+        do throws(TensorIOError) {
+          let reader = try DeflatedMember(
+            archive: archive, entry: entry, start: start, compressed: stretch.compressed, spec: spec)
+          // The first stretch holds the npy header: inflated (and checksummed) again, not kept.
+          let headerBytes = max(0, min(dataOffset, stretch.uncompressed.upperBound) - stretch.uncompressed.lowerBound)
+          var header = [UInt8](repeating: 0, count: headerBytes)
+          let lead = try typedThrows { try header.withUnsafeMutableBytes { try reader.inflate(into: $0) } }
+          let from = max(stretch.uncompressed.lowerBound, dataOffset) - dataOffset
+          let data = UnsafeMutableRawBufferPointer(
+            start: base + from, count: stretch.uncompressed.upperBound - dataOffset - from)
+          guard lead == header.count, try reader.inflate(into: data) == data.count,
+            try reader.endsStretch(isLast: index == stretches.count - 1)
+          else {
+            throw reader.fail(.inflateFailed("restart point \(index) does not match the stream"))
+          }
+          checksums.set(index, .success(reader.crc.value))
+        } catch {
+          failed.store(true, ordering: .relaxed)
+        }
+      }
+    }
+    guard !failed.load(ordering: .relaxed) else { return false }
+    var crc = CRC32()
+    for (index, stretch) in stretches.enumerated() {
+      guard let value = try? checksums.get(index) else { return false }
+      crc.combine(with: value, length: stretch.uncompressed.count)
+    }
+    return crc.value == entry.crc32
+  }
+
+  /// Whether the stretch this reader inflated ends where it should: no output left, all
+  /// its input consumed, and the stream finished exactly when this is the last stretch.
+  private func endsStretch(isLast: Bool) throws(TensorIOError) -> Bool {
+    var extra: UInt8 = 0
+    let n = try withUnsafeMutableBytes(of: &extra) { (raw) throws(TensorIOError) -> Int in try inflate(into: raw) }
+    return n == 0 && inflater.finished == isLast && (isLast || (inputOffset == inputEnd && inputPosition == inputCount))
   }
 
   /// All the member's bytes (not an array).

@@ -10,6 +10,19 @@ struct ZipEntry: Sendable, Hashable {
   var compressedSize: Int
   var uncompressedSize: Int
   var localHeaderOffset: Int
+  /// Where a deflated member written by TensorIO can be inflated with no history (its
+  /// central directory's restart extra field), in increasing order; a hint, checked
+  /// when used. Empty for other archives.
+  var restarts: [DeflateRestart] = []
+}
+
+/// A point in a deflated member where a raw inflater can start with no history: the
+/// stream before it ends with a sync flush, and nothing after it refers back past it.
+struct DeflateRestart: Sendable, Hashable {
+  /// Offset in the member's uncompressed bytes.
+  var uncompressedOffset: Int
+  /// Offset in the member's compressed bytes.
+  var compressedOffset: Int
 }
 
 /// A ZIP archive opened for reading: the central directory, read and checked at open
@@ -176,6 +189,7 @@ final class ZipArchive {
     _ = try reader.take(commentLength)
     // ZIP64 extra: 8-byte values for exactly the fields that hold 0xFFFFFFFF, in order.
     var extras = ByteReader(extra)
+    var restarts: [DeflateRestart] = []
     while extras.remaining >= 4 {
       let id = try extras.uint16()
       let size = Int(try extras.uint16())
@@ -184,15 +198,29 @@ final class ZipArchive {
         if uncompressed == 0xFFFF_FFFF { uncompressed = try field.size64() }
         if compressed == 0xFFFF_FFFF { compressed = try field.size64() }
         if offset == 0xFFFF_FFFF { offset = try field.size64() }
+      } else if id == Zip.restartExtraID {
+        restarts = restartPoints(&field)
       }
     }
     let name = Zip.decodeName(rawName[...], utf8: flags & Zip.flagUTF8 != 0) ?? "member \(index)"
     return ZipEntry(
       name: name, rawName: rawName, method: method, flags: flags, crc32: crc, compressedSize: compressed,
-      uncompressedSize: uncompressed, localHeaderOffset: offset)
+      uncompressedSize: uncompressed, localHeaderOffset: offset, restarts: restarts)
   }
 
   private static let centralSignature = Zip.centralHeaderSignature
+
+  /// The restart points of a restart extra field; none if the field is malformed (it is
+  /// a hint: a bad one must not make the archive unreadable).
+  private static func restartPoints(_ field: inout ByteReader) -> [DeflateRestart] {
+    guard field.remaining % 16 == 0 else { return [] }
+    var points: [DeflateRestart] = []
+    while field.remaining >= 16 {
+      guard let uncompressed = try? field.size64(), let compressed = try? field.size64() else { return [] }
+      points.append(DeflateRestart(uncompressedOffset: uncompressed, compressedOffset: compressed))
+    }
+    return points
+  }
 
   /// Refuses names that would escape a folder if they became paths.
   private static func checkName(_ name: String) throws(TensorIOError) {

@@ -83,6 +83,10 @@ enum Zip {
   static let zip64ExtraID: UInt16 = 0x0001
   /// The extra-field ID zipalign uses for alignment padding.
   static let alignmentExtraID: UInt16 = 0xD935
+  /// TensorIO's extra field ("Tt") in a deflated member's central directory entry:
+  /// its restart points, each as two 8-byte little-endian offsets (uncompressed, then
+  /// compressed). Other readers skip unknown extra fields.
+  static let restartExtraID: UInt16 = 0x7454
   /// Flag bit 0: encrypted.
   static let flagEncrypted: UInt16 = 0x0001
   /// Flag bit 3: sizes and CRC follow the data in a data descriptor.

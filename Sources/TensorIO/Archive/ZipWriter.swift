@@ -41,10 +41,13 @@ final class ZipWriter {
 
   /// Writes one member whose uncompressed size is `size`: the local header, then
   /// whatever `body` writes through the sink it is given (the stored or compressed
-  /// bytes, in order); `body` returns the CRC-32 of the uncompressed bytes.
+  /// bytes, in order); `body` returns the CRC-32 of the uncompressed bytes and the
+  /// deflate stream's restart points (recorded in the central directory).
   func addMember(
     name: String, method: UInt16, uncompressedSize: Int,
-    body: (_ sink: (UnsafeRawBufferPointer) throws(TensorIOError) -> Void) throws(TensorIOError) -> UInt32
+    body: (_ sink: (UnsafeRawBufferPointer) throws(TensorIOError) -> Void) throws(TensorIOError) -> (
+      crc: UInt32, restarts: [DeflateRestart]
+    )
   ) throws(TensorIOError) {
     let rawName = Array(name.utf8)
     guard rawName.count <= 0xFFFF else {
@@ -76,7 +79,7 @@ final class ZipWriter {
         crc: 0, compressed: 0, uncompressed: 0))
     let dataStart = offset
     var end = dataStart
-    let crc = try body { (chunk) throws(TensorIOError) in
+    let (crc, restarts) = try body { (chunk) throws(TensorIOError) in
       try file.write(chunk, at: end)
       end += chunk.count
     }
@@ -102,8 +105,12 @@ final class ZipWriter {
     written.append(
       ZipEntry(
         name: name, rawName: rawName, method: method, flags: flags, crc32: crc, compressedSize: compressed,
-        uncompressedSize: uncompressedSize, localHeaderOffset: headerOffset))
+        uncompressedSize: uncompressedSize, localHeaderOffset: headerOffset,
+        restarts: restarts.count <= ZipWriter.maxRestarts ? restarts : []))
   }
+
+  /// The most restart points one member records (its extra field holds at most 64 KiB).
+  static let maxRestarts = 4000
 
   private func localHeader(
     rawName: [UInt8], extra: [UInt8], method: UInt16, flags: UInt16, zip64: Bool, crc: UInt32, compressed: Int,
@@ -145,6 +152,14 @@ final class ZipWriter {
         extra.append(values.bytes)
       }
       let version: UInt16 = extra.bytes.isEmpty ? 20 : 45
+      if !entry.restarts.isEmpty {
+        extra.uint16(Zip.restartExtraID)
+        extra.uint16(UInt16(entry.restarts.count * 16))
+        for point in entry.restarts {
+          extra.uint64(UInt64(point.uncompressedOffset))
+          extra.uint64(UInt64(point.compressedOffset))
+        }
+      }
       directory.uint32(Zip.centralHeaderSignature)
       directory.uint16(3 << 8 | version)  // made by: Unix
       directory.uint16(version)

@@ -30,10 +30,10 @@ enum Deflate {
   static let memoryLevel: Int32 = 9
 
   /// Compresses `input[range]` as one chunk of a larger stream: `isLast` finishes the
-  /// stream, otherwise the output ends with a sync flush.
+  /// stream, otherwise the output ends with a sync flush. The chunk is primed with the
+  /// (up to) 32 KiB of `input` before it, unless it is a `restart` point.
   static func compressChunk(
-    _ input: UnsafeRawBufferPointer, range: Range<Int>, level: Int32, isLast: Bool,
-    dictionary: UnsafeRawBufferPointer? = nil
+    _ input: UnsafeRawBufferPointer, range: Range<Int>, level: Int32, isLast: Bool, restart: Bool = false
   ) throws(TensorIOError) -> [UInt8] {
     var stream = z_stream()
     let status = deflateInit2_(
@@ -44,15 +44,9 @@ enum Deflate {
     guard let base = input.baseAddress?.assumingMemoryBound(to: Bytef.self) else {
       return isLast ? [0x03, 0x00] : []  // an empty final block
     }
-    if range.lowerBound > 0 {
+    if !restart && range.lowerBound > 0 {
       let start = max(0, range.lowerBound - dictionarySize)
       deflateSetDictionary(&stream, base + start, uInt(range.lowerBound - start))
-    } else if let dictionary, let bytes = dictionary.baseAddress, dictionary.count > 0 {
-      // The first chunk of this input continues a stream: prime it with the previous
-      // input's last bytes.
-      let count = min(dictionary.count, dictionarySize)
-      deflateSetDictionary(
-        &stream, bytes.assumingMemoryBound(to: Bytef.self) + (dictionary.count - count), uInt(count))
     }
     let count = range.count
     var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(count))) + 16)
@@ -75,12 +69,18 @@ enum Deflate {
   /// between groups of chunks (a core never waits for a slow chunk on another); the
   /// worker that completes the next chunk in order hands it and any completed chunks
   /// after it to `sink`. At most a window of chunks is compressed ahead of the output,
-  /// so memory stays bounded. `isFinal` says whether this input ends the stream;
-  /// `dictionary` is the input that came before it in the same stream (its last 32 KiB
-  /// prime the first chunk).
+  /// so memory stays bounded. `isFinal` says whether this input ends the stream (it may
+  /// continue one whose output ended with a sync flush); nothing in it refers back to
+  /// earlier inputs.
+  ///
+  /// With `restartEvery` n > 0, chunks 0, n, 2n, ... of this input are restart points:
+  /// compressed with no history, after the previous chunk's sync flush, so that an
+  /// inflater can start there (and cores can inflate the pieces between restart points
+  /// side by side). `sink` gets the input offset of the chunk a piece starts when it is
+  /// a restart point, nil otherwise.
   static func compress(
-    _ input: UnsafeRawBufferPointer, level: Int32, isFinal: Bool, dictionary: UnsafeRawBufferPointer? = nil,
-    sink: ([UInt8]) throws(TensorIOError) -> Void
+    _ input: UnsafeRawBufferPointer, level: Int32, isFinal: Bool, restartEvery: Int = 0,
+    sink: (_ piece: [UInt8], _ restartAt: Int?) throws(TensorIOError) -> Void
   ) throws(TensorIOError) -> UInt32 {
     let chunks = max(1, (input.count + chunkSize - 1) / chunkSize)
     let workers = min(ProcessInfoLite.activeProcessorCount, chunks)
@@ -89,7 +89,6 @@ enum Deflate {
     let failure = FirstError()
     let output = Mutex(OrderedOutput())
     nonisolated(unsafe) let source = input
-    nonisolated(unsafe) let before = dictionary
     // Called only with `output`'s lock held: one call at a time, in chunk order.
     nonisolated(unsafe) let emit = sink
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
@@ -100,23 +99,26 @@ enum Deflate {
           return
         }
         let range = (index * chunkSize)..<min(source.count, (index + 1) * chunkSize)
+        let restart = restartEvery > 0 && index % restartEvery == 0
         let result: Result<([UInt8], UInt32), TensorIOError>
         do throws(TensorIOError) {
           let compressed = try compressChunk(
-            source, range: range, level: level, isLast: isFinal && index == chunks - 1, dictionary: before)
+            source, range: range, level: level, isLast: isFinal && index == chunks - 1, restart: restart)
           result = .success((compressed, CRC32.checksum(UnsafeRawBufferPointer(rebasing: source[range]))))
         } catch {
           result = .failure(error)
         }
         output.withLock { state in
-          for (ready, length) in state.chunks.complete(index, (result, range.count)) {
+          for (ready, length, start) in state.chunks.complete(
+            index, (result, range.count, restart ? range.lowerBound : nil))
+          {
             permits.signal()
             guard failure.error == nil else { continue }
             do throws(TensorIOError) {
               let (compressed, chunkCRC) = try ready.get()
               state.crc = state.started ? CRC32.combine(state.crc, chunkCRC, lengthOfB: length) : chunkCRC
               state.started = true
-              try emit(compressed)
+              try emit(compressed, start)
             } catch {
               failure.record(error)
             }
@@ -130,7 +132,8 @@ enum Deflate {
 
   /// Compressed chunks waiting for their turn, and the stream's CRC-32 so far.
   private struct OrderedOutput: Sendable {
-    var chunks = InOrder<(Result<([UInt8], UInt32), TensorIOError>, Int)>()
+    /// Each chunk's result, its input length, and its input offset if a restart point.
+    var chunks = InOrder<(Result<([UInt8], UInt32), TensorIOError>, Int, Int?)>()
     var crc: UInt32 = 0
     var started = false
   }

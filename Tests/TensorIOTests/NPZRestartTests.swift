@@ -1,0 +1,93 @@
+import Foundation
+import SystemPackage
+import Testing
+
+@testable import TensorIO
+
+/// Deflated members we write carry restart points in their central directory entry, and
+/// our reader inflates the stretches between them on all cores; a restart index that
+/// lies must never change what is read.
+@Suite("npz restart points")
+struct NPZRestartTests {
+  /// 12 MiB of float32 that compress like weights: three restart points (every 4 MiB
+  /// of data), so four stretches (the first holds only the npy header).
+  static func weights() throws -> NDArray {
+    var rng = NumpyCrossCheckTests.SeededGenerator(state: 5)
+    let count = 3 << 20
+    let array = try NDArray(zeros: [count], dtype: .float32)
+    let values = array.storage.mutableBase.assumingMemoryBound(to: Float.self)
+    for i in 0..<count {
+      // A sum of four 10-bit uniforms, rounded to 1/64: small values, some redundancy.
+      let r = rng.next()
+      let sum = (r & 1023) + (r >> 10 & 1023) + (r >> 20 & 1023) + (r >> 30 & 1023)
+      values[i] = ((Float(sum) / 1024 - 2) * 64).rounded() / 64
+    }
+    return array
+  }
+
+  /// Writes `array` deflated and returns the archive's path and its member entry.
+  static func write(_ array: NDArray, in dir: URL) throws -> (FilePath, ZipEntry) {
+    let path = FilePath(dir.appendingPathComponent("w.npz").path)
+    try NPZArchive.write([("a", array)], to: path, compression: .deflate(level: 1), durability: .unsynced)
+    let entry = try #require(try ZipArchive(path: path).entries.first)
+    return (path, entry)
+  }
+
+  /// Inflates member `a` of `path` through its restart points only (no fallback):
+  /// whether that succeeded, and the bytes.
+  static func inflateInParallel(_ path: FilePath) throws -> (Bool, [UInt8]) {
+    let archive = try ZipArchive(path: path)
+    let entry = try #require(archive.entries.first)
+    let reader = try DeflatedMember(
+      archive: archive, entry: entry, start: try archive.dataOffset(of: entry, spec: "a"), spec: "a")
+    let header = try reader.readHeader(maxHeaderSize: 10_000)
+    guard let stretches = reader.stretches(for: header) else { return (false, []) }
+    let storage = try Storage(zeroedByteCount: header.dataBytes)
+    let ok = reader.inflateInParallel(stretches, header: header, into: storage)
+    return (ok, Array(UnsafeRawBufferPointer(start: storage.mutableBase, count: header.dataBytes)))
+  }
+
+  @Test("the writer records increasing restart points inside the data, and they inflate in parallel")
+  func recordedAndUsed() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let array = try Self.weights()
+    let (path, entry) = try Self.write(array, in: dir)
+    let dataStart = entry.uncompressedSize - array.byteCount
+    #expect(entry.restarts.map(\.uncompressedOffset) == [0, 4 << 20, 8 << 20].map { dataStart + $0 })
+    #expect(zip(entry.restarts, entry.restarts.dropFirst()).allSatisfy { $0.compressedOffset < $1.compressedOffset })
+    let (parallel, bytes) = try Self.inflateInParallel(path)
+    #expect(parallel)
+    #expect(bytes == Array(try #require(array.contiguousBytes)))
+    let loaded = try NPZArchive(path: path).load("a")
+    #expect(Array(try #require(loaded.contiguousBytes)) == bytes)
+  }
+
+  @Test("a restart index that lies is caught: the member still loads right, in one pass")
+  func lyingIndex() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let array = try Self.weights()
+    let (path, entry) = try Self.write(array, in: dir)
+    var file = try Data(contentsOf: URL(fileURLWithPath: path.string))
+    // The restart extra field: ID 0x7454, length, then (uncompressed, compressed) pairs.
+    let marker = Data([0x54, 0x74, UInt8(entry.restarts.count * 16), 0])
+    let field = try #require(file.range(of: marker, options: .backwards)).upperBound
+    let secondCompressed = field + 16 + 8
+    for shift: UInt8 in [1, 7] {
+      var lying = file
+      lying[secondCompressed] &+= shift
+      try lying.write(to: URL(fileURLWithPath: path.string))
+      let archive = try ZipArchive(path: path)
+      #expect(archive.entries.first?.restarts.count == 3)
+      #expect(try Self.inflateInParallel(path).0 == false, "shift \(shift)")
+      let loaded = try NPZArchive(path: path).load("a")
+      #expect(Array(try #require(loaded.contiguousBytes)) == Array(try #require(array.contiguousBytes)))
+    }
+    // A malformed field (not whole pairs) is ignored, not an error.
+    file[field - 2] = UInt8(entry.restarts.count * 16 - 1)
+    try file.write(to: URL(fileURLWithPath: path.string))
+    let archive = try ZipArchive(path: path)
+    #expect(archive.entries.first?.restarts.isEmpty == true)
+  }
+}
