@@ -300,6 +300,22 @@ struct TransferEngineTests {
     #expect(TransferEngineTests.sim.registrations == 0)
   }
 
+  @Test("a member we deflated, with restart points, inflates on all cores and reaches the device intact")
+  func restartMemberToDevice() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let array = try NPZRestartTests.weights()
+    let (path, entry) = try NPZRestartTests.write(array, in: dir)
+    #expect(entry.restarts.count == 3)
+    let progress = TransferProgress()
+    let device = try NPZArchive(path: path).load("a", to: .sim(3), progress: progress)
+    #expect(device.device == .sim(3))
+    let back = try device.cpu().numpy()
+    #expect(Array(try #require(back.contiguousBytes)) == Array(try #require(array.contiguousBytes)))
+    #expect(progress.bytes == array.byteCount)
+    #expect(TransferEngineTests.sim.registrations == 0)
+  }
+
   private func checkMembers(of archives: [String]) throws {
     var chunks = 0
     for path in archives {

@@ -123,7 +123,8 @@ public final class NPZArchive: @unchecked Sendable {
 
   /// Member `name` as a tensor on `device`, CRC-32 verified. A deflated member
   /// inflates chunk by chunk into pinned buffers that are copied to the device while
-  /// the next chunk inflates (no whole host copy); a stored member whose data is
+  /// the next chunk inflates (no whole host copy), unless it has restart points: it is
+  /// then inflated on all cores into memory and uploaded; a stored member whose data is
   /// aligned uploads from its mapping while its CRC-32 is checked on other cores (an
   /// unaligned one is loaded, then uploaded). On `.cpu`, this is `load`. `path` and
   /// `progress` are `Tensor.to`'s.
@@ -159,6 +160,11 @@ public final class NPZArchive: @unchecked Sendable {
         throw TensorIOError(.checksumMismatch(expected: entry.crc32, actual: value ?? 0), path: spec)
       }
       return try uploaded.get()
+    }
+    if !entry.restarts.isEmpty && ProcessInfoLite.activeProcessorCount > 1 {
+      // Restart points (a member TensorIO deflated): inflating on all cores, then
+      // uploading, beats streaming one inflater's output to the device.
+      return try Tensor(try load(key)).to(device, path: path, progress: progress)
     }
     let reader = try DeflatedMember(archive: archive, entry: entry, start: start, spec: spec(key))
     return try reader.load(to: device, maxHeaderSize: maxHeaderSize, path: path, progress: progress)
