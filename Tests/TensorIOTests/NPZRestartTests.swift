@@ -9,11 +9,10 @@ import Testing
 /// lies must never change what is read.
 @Suite("npz restart points")
 struct NPZRestartTests {
-  /// 12 MiB of float32 that compress like weights: three restart points (every 4 MiB
-  /// of data), so four stretches (the first holds only the npy header).
-  static func weights() throws -> NDArray {
+  /// 12 MiB (by default) of float32 that compress like weights: three restart points
+  /// (every 4 MiB of data), so four stretches (the first holds only the npy header).
+  static func weights(count: Int = 3 << 20) throws -> NDArray {
     var rng = NumpyCrossCheckTests.SeededGenerator(state: 5)
-    let count = 3 << 20
     let array = try NDArray(zeros: [count], dtype: .float32)
     let values = array.storage.mutableBase.assumingMemoryBound(to: Float.self)
     for i in 0..<count {
@@ -89,5 +88,44 @@ struct NPZRestartTests {
     try file.write(to: URL(fileURLWithPath: path.string))
     let archive = try ZipArchive(path: path)
     #expect(archive.entries.first?.restarts.isEmpty == true)
+  }
+
+  @Test("random mutations of an archive with restart points: the right bytes or a typed error, never a trap")
+  func mutations() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let array = try Self.weights(count: 1_200_000)  // 4.6 MiB: restart points at 0 and 4 MiB of data
+    let expected = Array(try #require(array.contiguousBytes))
+    let (path, entry) = try Self.write(array, in: dir)
+    #expect(entry.restarts.count == 2)
+    let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path.string)))
+    let field = try #require(
+      Data(original).range(of: Data([0x54, 0x74, 32, 0]), options: .backwards)?.upperBound)
+    var rng = NumpyCrossCheckTests.SeededGenerator(state: 77)
+    var (loaded, refused) = (0, 0)
+    for round in 0..<120 {
+      var bytes = original
+      switch round % 3 {
+      case 0:  // the restart index: any values at all
+        for _ in 0..<(1 + Int(rng.next() % 4)) {
+          bytes[field + Int(rng.next() % 32)] = UInt8(truncatingIfNeeded: rng.next())
+        }
+      case 1:  // the compressed data
+        bytes[Int(rng.next() % UInt64(field))] = UInt8(truncatingIfNeeded: rng.next())
+      default:  // the index and the data
+        bytes[field + Int(rng.next() % 32)] = UInt8(truncatingIfNeeded: rng.next())
+        bytes[Int(rng.next() % UInt64(field))] ^= UInt8(1 + rng.next() % 255)
+      }
+      try Data(bytes).write(to: URL(fileURLWithPath: path.string))
+      switch Result(catching: { () throws(TensorIOError) in try NPZArchive(path: path).load("a") }) {
+      case .success(let array):
+        #expect(array.contiguousBytes.map(Array.init) == expected, "round \(round)")
+        loaded += 1
+      case .failure(let error):
+        #expect(error.path?.hasPrefix(path.string) == true, "\(error)")
+        refused += 1
+      }
+    }
+    #expect(loaded > 0 && refused > 0)
   }
 }
