@@ -17,10 +17,16 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import struct
+import sys
 import warnings
 import zipfile
+
+# Deterministic: numpy's messages print sets, whose order follows the string hash seed.
+if os.environ.get("PYTHONHASHSEED") != "0":
+    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, PYTHONHASHSEED="0"))
 
 import numpy as np
 from numpy.lib import format as npformat
@@ -37,6 +43,13 @@ malformed = []
 
 def sha(b):
     return hashlib.sha256(b).hexdigest()
+
+
+def verdict(e):
+    """numpy's error, as the manifest records it: type and first line, with object
+    addresses (which change from run to run) left out."""
+    text = str(e).splitlines()[0] if str(e) else ""
+    return "%s: %s" % (type(e).__name__, re.sub(r" at 0x[0-9a-f]+", "", text))
 
 
 def canonical(a):
@@ -114,7 +127,7 @@ def add_bad(name, data, reason, max_header_size=None, numpy_loads=False):
         np.load(path) if max_header_size is None else np.load(path, max_header_size=max_header_size)
         numpy_result = "loads"
     except Exception as e:  # numpy's verdict, recorded as-is
-        numpy_result = "%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")
+        numpy_result = verdict(e)
     if numpy_loads != (numpy_result == "loads"):
         raise SystemExit("fixture %s: expected numpy_loads=%s, numpy said %r" % (name, numpy_loads, numpy_result))
     entry = {"file": "malformed/" + name + ".npy", "reason": reason, "numpy": numpy_result}
@@ -444,7 +457,7 @@ def add_npz_bad(name, data, reason, numpy_loads=False, member=None):
                 z[key]
         numpy_result = "loads"
     except Exception as e:
-        numpy_result = "%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")
+        numpy_result = verdict(e)
     if numpy_loads != (numpy_result == "loads"):
         raise SystemExit("npz fixture %s: expected numpy_loads=%s, numpy said %r" % (name, numpy_loads, numpy_result))
     entry = {"file": "npz/malformed/" + name + ".npz", "reason": reason, "numpy": numpy_result}
@@ -459,13 +472,19 @@ def savez_bytes(compressed=False, *args, **kwds):
     return buf.getvalue()
 
 
-def zip_bytes(entries, compression=zipfile.ZIP_STORED, comment=b""):
-    buf = io.BytesIO()
+# Member timestamps in the zips built here (zipfile would stamp the current time).
+FIXED_TIME = (2026, 1, 1, 0, 0, 0)
+
+
+def zip_bytes(entries, compression=zipfile.ZIP_STORED, comment=b"", stream=None):
+    """A zip written by zipfile: to memory, or to `stream` (an Unseekable one makes
+    zipfile write data descriptors, 32-bit ones for members under 4 GiB)."""
+    buf = stream if stream is not None else io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=compression) as z:
         for name, payload in entries:
-            z.writestr(name, payload)
+            z.writestr(zipfile.ZipInfo(name, date_time=FIXED_TIME), payload, compress_type=compression)
         z.comment = comment
-    return buf.getvalue()
+    return bytes(buf.data) if stream is not None else buf.getvalue()
 
 
 def npy(a):
@@ -493,6 +512,7 @@ def build_npz():
         stream = Unseekable()
         (np.savez_compressed if compressed else np.savez)(stream, a=arrays["a"], big=big[:5000])
         add_npz("data_descriptors_" + ("deflate" if compressed else "stored"), bytes(stream.data), "np.savez to a stream")
+    add_npz("data_descriptors_32bit", zip_bytes([("a.npy", npy(arrays["a"])), ("big.npy", npy(big[:5000]))], zipfile.ZIP_DEFLATED, stream=Unseekable()), "zipfile to a stream (32-bit data descriptors)")
     add_npz("names_without_npy_and_text_member", zip_bytes([("noext", npy(arrays["a"])), ("readme.txt", b"hello\n"), ("b.npy", npy(arrays["b"]))]), "zipfile")
     add_npz("names_with_slash_and_dots", zip_bytes([("dir/sub.name.v2.npy", npy(arrays["a"]))], zipfile.ZIP_DEFLATED), "zipfile")
     add_npz("archive_comment", zip_bytes([("a.npy", npy(arrays["a"]))], comment=b"an archive comment, made by zipfile"), "zipfile")
