@@ -169,4 +169,36 @@ struct KernelTests {
     #expect(order.complete(3, "d") == ["d", "e"])
     #expect(order.next == 5)
   }
+
+  @Test("CRC-32 (carry-less multiply folding, zlib for the tail) equals a bitwise reference at every length and offset")
+  func crc32MatchesReference() {
+    func reference(_ bytes: ArraySlice<UInt8>, from start: UInt32 = 0) -> UInt32 {
+      var crc = ~start
+      for byte in bytes {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 { crc = (crc >> 1) ^ (0xEDB8_8320 & (0 &- (crc & 1))) }
+      }
+      return ~crc
+    }
+    #expect(Array("123456789".utf8).withUnsafeBytes { CRC32.checksum($0) } == 0xCBF4_3926)  // the check value
+    var rng = NumpyCrossCheckTests.SeededGenerator(state: 32)
+    let data = (0..<(300 << 10)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    data.withUnsafeBytes { all in
+      var lengths = Array(0..<200) + (0..<300).map { _ in Int(rng.next() % 4096) }
+      lengths += [65_536, 65_537, 300 << 10 - 64]
+      for (i, length) in lengths.enumerated() {
+        let offset = length >= 65_536 ? Int(rng.next() % 64) : i % 64
+        let slice = data[offset..<(offset + length)]
+        let expected = reference(slice)
+        #expect(
+          CRC32.checksum(UnsafeRawBufferPointer(rebasing: all[offset..<(offset + length)])) == expected, "\(length)")
+        // Fed in two parts, the second continuing the first.
+        let cut = length / 3
+        var crc = CRC32()
+        crc.update(UnsafeRawBufferPointer(rebasing: all[offset..<(offset + cut)]))
+        crc.update(UnsafeRawBufferPointer(rebasing: all[(offset + cut)..<(offset + length)]))
+        #expect(crc.value == expected)
+      }
+    }
+  }
 }

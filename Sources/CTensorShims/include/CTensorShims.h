@@ -2,6 +2,7 @@
 #define TENSORTOOL_SHIMS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// Starts write-back of a byte range (Linux sync_file_range with
 /// SYNC_FILE_RANGE_WRITE); returns 0 and does nothing on other systems.
@@ -25,5 +26,11 @@ void tensortool_copy_swapped(const void *source, void *destination, size_t units
 /// or `rows` or `inner` is not a multiple of 8.
 int tensortool_gather_transpose32(
     const void *base, size_t rows, const ptrdiff_t *offsets, size_t inner, void *destination);
+
+/// Feeds the first bytes of `data` into the CRC-32 `*crc` (zlib's convention: 0 for no
+/// bytes) with carry-less multiplication (PCLMULQDQ) where the CPU has it: the longest
+/// prefix that is a multiple of 16 bytes, when `length` is at least 64. Returns how many
+/// bytes it fed (0 on other CPUs); the caller feeds the rest.
+size_t tensortool_crc32_fold(uint32_t *crc, const void *data, size_t length);
 
 #endif
