@@ -128,4 +128,15 @@ struct NPZRestartTests {
     }
     #expect(loaded > 0 && refused > 0)
   }
+
+  @Test("more restart points than an extra field holds are thinned evenly, not dropped")
+  func thinning() {
+    let points = (0..<10_001).map { DeflateRestart(uncompressedOffset: 100 + $0 * 10, compressedOffset: 1 + $0 * 3) }
+    let kept = ZipWriter.thinned(points)
+    #expect(kept.count <= ZipWriter.maxRestarts && kept.count > ZipWriter.maxRestarts / 2)
+    #expect(kept.first == points.first)
+    #expect(Set(kept).isSubset(of: Set(points)))
+    #expect(zip(kept, kept.dropFirst()).allSatisfy { $0.uncompressedOffset < $1.uncompressedOffset })
+    #expect(ZipWriter.thinned(Array(points.prefix(4000))).count == 4000)
+  }
 }

@@ -171,7 +171,7 @@ extension NPZArchive {
         // few chunks of the data (and each piece's first) is a restart point, recorded in
         // the central directory, so that our reader can inflate the stretches between
         // them on all cores. Restart points cost the 32 KiB of history they drop (about
-        // 0.05% of size at every 4 MiB); there are at most about 4000 of them.
+        // 0.05% of size at every 4 MiB); the archive keeps at most 4000 of them.
         let restartEvery = max(4, dataBytes / Deflate.chunkSize / 2000 + 1)
         var crc = try typedThrows {
           try header.withUnsafeBytes { bytes in

@@ -106,11 +106,19 @@ final class ZipWriter {
       ZipEntry(
         name: name, rawName: rawName, method: method, flags: flags, crc32: crc, compressedSize: compressed,
         uncompressedSize: uncompressedSize, localHeaderOffset: headerOffset,
-        restarts: restarts.count <= ZipWriter.maxRestarts ? restarts : []))
+        restarts: ZipWriter.thinned(restarts)))
   }
 
   /// The most restart points one member records (its extra field holds at most 64 KiB).
   static let maxRestarts = 4000
+
+  /// At most `maxRestarts` of `points`, evenly spread (every point is a restart on its
+  /// own, so any subset is one too).
+  static func thinned(_ points: [DeflateRestart]) -> [DeflateRestart] {
+    guard points.count > maxRestarts else { return points }
+    let step = (points.count + maxRestarts - 1) / maxRestarts
+    return stride(from: 0, to: points.count, by: step).map { points[$0] }
+  }
 
   private func localHeader(
     rawName: [UInt8], extra: [UInt8], method: UInt16, flags: UInt16, zip64: Bool, crc: UInt32, compressed: Int,
