@@ -32,6 +32,13 @@ struct NPZRestartTests {
     return (path, entry)
   }
 
+  /// Where the restart extra field's pairs start in `archive` (the field: ID 0x7454,
+  /// its length, then `points` pairs of 8-byte offsets, uncompressed then compressed).
+  static func restartField(in archive: Data, points: Int) throws -> Int {
+    let marker = Data([0x54, 0x74, UInt8(points * 16), 0])
+    return try #require(archive.range(of: marker, options: .backwards)).upperBound
+  }
+
   /// Inflates member `a` of `path` through its restart points only (no fallback):
   /// whether that succeeded, and the bytes.
   static func inflateInParallel(_ path: FilePath) throws -> (Bool, [UInt8]) {
@@ -69,9 +76,7 @@ struct NPZRestartTests {
     let array = try Self.weights()
     let (path, entry) = try Self.write(array, in: dir)
     var file = try Data(contentsOf: URL(fileURLWithPath: path.string))
-    // The restart extra field: ID 0x7454, length, then (uncompressed, compressed) pairs.
-    let marker = Data([0x54, 0x74, UInt8(entry.restarts.count * 16), 0])
-    let field = try #require(file.range(of: marker, options: .backwards)).upperBound
+    let field = try Self.restartField(in: file, points: entry.restarts.count)
     let secondCompressed = field + 16 + 8
     for shift: UInt8 in [1, 7] {
       var lying = file
@@ -99,8 +104,7 @@ struct NPZRestartTests {
     let (path, entry) = try Self.write(array, in: dir)
     #expect(entry.restarts.count == 2)
     let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path.string)))
-    let field = try #require(
-      Data(original).range(of: Data([0x54, 0x74, 32, 0]), options: .backwards)?.upperBound)
+    let field = try Self.restartField(in: Data(original), points: 2)
     var rng = NumpyCrossCheckTests.SeededGenerator(state: 77)
     var (loaded, refused) = (0, 0)
     for round in 0..<120 {
