@@ -4,6 +4,7 @@
   python3 Tests/numpy_crosscheck.py write DIR   write .npy files for TensorIO to read
   python3 Tests/numpy_crosscheck.py npz-read DIR check the .npz archives TensorIO wrote
   python3 Tests/numpy_crosscheck.py casts DIR    numpy astype results for every numeric pair
+  python3 Tests/numpy_crosscheck.py float_specials DIR   float <-> float casts of NaN payloads, infinities, subnormals
   python3 Tests/numpy_crosscheck.py converts DIR what np.save writes for the conversions listed
   python3 Tests/numpy_crosscheck.py stats FILE...  numpy statistics of each file, as JSON lines
 
@@ -182,6 +183,44 @@ def write_casts(directory):
 
 if __name__ == "__main__" and sys.argv[1] == "casts":
     write_casts(sys.argv[2])
+
+
+def write_float_specials(directory):
+    """Float <-> float casts of the special values (signalling and quiet NaNs with payloads,
+    infinities, subnormals, -0.0) in both source byte orders: SRC.npy and numpy's
+    astype result DST.npy. Lines of DIR/float_specials.txt: SOURCE_FILE TARGET_FILE."""
+    import warnings
+    warnings.simplefilter("ignore")
+    bits = {
+        "f2": [0x7C01, 0xFC01, 0x7D55, 0x7DFF, 0x7E00, 0x7E01, 0x7FFF, 0xFE00, 0x7C00, 0xFC00, 0x0001, 0x8001,
+               0x03FF, 0x0400, 0x8000, 0x0000, 0x3C00, 0x7BFF],
+        "f4": [0x7F800001, 0xFF800001, 0x7FA00000, 0x7F802000, 0x7FBFE000, 0x7FC00000, 0x7FC00001, 0xFFFFFFFF,
+               0x7FC02000, 0x7F800000, 0xFF800000, 0x00000001, 0x807FFFFF, 0x00800000, 0x80000000, 0x33800000,
+               0x33000000, 0x387FC000, 0x477FF000, 0x477FEFFF],
+        "f8": [0x7FF0000000000001, 0xFFF0000000000001, 0x7FF4000000000000, 0x7FF0040000000000,
+               0x7FF8000000000000, 0x7FF8000000000001, 0x7FF8000020000000, 0xFFFFFFFFFFFFFFFF,
+               0x7FF0000000000000, 0xFFF0000000000000, 0x0000000000000001, 0x800FFFFFFFFFFFFF,
+               0x0010000000000000, 0x8000000000000000, 0x36A0000000000000, 0x3E70000000000000,
+               0x3E6FFFFFFFFFFFFF, 0x40EFFE0000000000, 0x47EFFFFFE0000000],
+    }
+    unsigned = {"f2": np.uint16, "f4": np.uint32, "f8": np.uint64}
+    lines = []
+    for s, words in bits.items():
+        for order in "<>":
+            src = np.array(words, dtype=unsigned[s]).view(np.dtype("<" + s)).astype(order + s)
+            for d in bits:
+                if d == s:
+                    continue
+                out = src.astype("<" + d, casting="unsafe")
+                name = "%s%s_to_%s" % ("le" if order == "<" else "be", s, d)
+                np.save("%s/%s.src.npy" % (directory, name), src)
+                np.save("%s/%s.dst.npy" % (directory, name), out)
+                lines.append("%s.src.npy\t%s.dst.npy" % (name, name))
+    open(directory + "/float_specials.txt", "w").write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__" and sys.argv[1] == "float_specials":
+    write_float_specials(sys.argv[2])
 
 
 def expect_converts(directory):

@@ -24,9 +24,22 @@ enum Cast {
     }
     let swapIn = source.byteOrder.needsSwap
     let swapOut = target.byteOrder.needsSwap
-    if source.kind == .float(bytes: 4) && target.kind == .float(bytes: 2) {
+    switch (source.kind, target.kind) {
+    case (.float(bytes: 4), .float(bytes: 2)):
       HalfFloat.convert(from, to, count: count, swapIn: swapIn, swapOut: swapOut)
       return
+    // numpy converts half floats by bit arithmetic (npy_half_to_float and friends), not
+    // through the FPU: NaN payloads are kept, signalling NaNs stay signalling.
+    case (.float(bytes: 2), .float(bytes: 4)):
+      bitLoop(UInt16.self, UInt32.self, from, to, count, swapIn, swapOut, HalfFloat.widenToFloat)
+      return
+    case (.float(bytes: 2), .float(bytes: 8)):
+      bitLoop(UInt16.self, UInt64.self, from, to, count, swapIn, swapOut, HalfFloat.widenToDouble)
+      return
+    case (.float(bytes: 8), .float(bytes: 2)):
+      bitLoop(UInt64.self, UInt16.self, from, to, count, swapIn, swapOut, HalfFloat.narrow)
+      return
+    default: break
     }
     func run<S: CastSource>(_: S.Type) {
       switch target.kind {
@@ -63,6 +76,21 @@ enum Cast {
     case .complex(8): run(Complex<Float>.self)
     case .complex(16): run(Complex<Double>.self)
     default: break
+    }
+  }
+
+  /// `convert` over bit patterns, element by element.
+  @inline(__always)
+  private static func bitLoop<S: FixedWidthInteger, D: FixedWidthInteger>(
+    _: S.Type, _: D.Type, _ from: UnsafeRawPointer, _ to: UnsafeMutableRawPointer, _ count: Int, _ swapIn: Bool,
+    _ swapOut: Bool, _ convert: (S) -> D
+  ) {
+    for i in 0..<count {
+      var value = from.loadUnaligned(fromByteOffset: i * MemoryLayout<S>.size, as: S.self)
+      if swapIn { value = value.byteSwapped }
+      var out = convert(value)
+      if swapOut { out = out.byteSwapped }
+      to.storeBytes(of: out, toByteOffset: i * MemoryLayout<D>.size, as: D.self)
     }
   }
 
@@ -214,16 +242,48 @@ extension Complex: CastSource, CastDestination where Real: CastSource & CastDest
 
 /// float32 to float16 without the software conversion call Swift makes on CPUs it
 /// does not assume F16C for: round-to-nearest-even by integer arithmetic (Fabian
-/// Giesen's method), identical to `Float16(Float)` for every input; NaNs take the exact
-/// path so that their payloads come out as numpy's do.
+/// Giesen's method), identical to `Float16(Float)` for every number. NaNs follow numpy's
+/// bit arithmetic (npy_floatbits_to_halfbits and friends) instead of the FPU's: the
+/// payload's top bits are kept and a signalling NaN stays signalling.
 enum HalfFloat {
+  /// numpy's half NaN: exponent all ones, `payload` as the mantissa, made non-zero so
+  /// that the result stays a NaN.
+  @inline(__always)
+  static func nanBits(sign: UInt32, payload: UInt16) -> UInt16 {
+    let mantissa = payload & 0x3FF
+    return UInt16(truncatingIfNeeded: sign) | 0x7C00 | (mantissa == 0 ? 1 : mantissa)
+  }
+
+  /// float16 bits to float32 bits as numpy's `npy_halfbits_to_floatbits`.
+  @inline(__always)
+  static func widenToFloat(_ half: UInt16) -> UInt32 {
+    guard half & 0x7C00 == 0x7C00, half & 0x3FF != 0 else { return Float(Float16(bitPattern: half)).bitPattern }
+    return UInt32(half & 0x8000) << 16 | 0x7F80_0000 | UInt32(half & 0x3FF) << 13
+  }
+
+  /// float16 bits to float64 bits as numpy's `npy_halfbits_to_doublebits`.
+  @inline(__always)
+  static func widenToDouble(_ half: UInt16) -> UInt64 {
+    guard half & 0x7C00 == 0x7C00, half & 0x3FF != 0 else { return Double(Float16(bitPattern: half)).bitPattern }
+    return UInt64(half & 0x8000) << 48 | 0x7FF0_0000_0000_0000 | UInt64(half & 0x3FF) << 42
+  }
+
+  /// float64 bits to float16 bits as numpy's `npy_doublebits_to_halfbits`: numbers
+  /// rounded to nearest even in one step (no double rounding through float32).
+  @inline(__always)
+  static func narrow(_ double: UInt64) -> UInt16 {
+    let magnitude = double & 0x7FFF_FFFF_FFFF_FFFF
+    guard magnitude > 0x7FF0_0000_0000_0000 else { return Float16(Double(bitPattern: double)).bitPattern }
+    return nanBits(sign: UInt32(truncatingIfNeeded: double >> 48) & 0x8000, payload: UInt16(truncatingIfNeeded: (magnitude & 0xF_FFFF_FFFF_FFFF) >> 42))
+  }
+
   @inline(__always)
   static func bits(_ value: UInt32) -> UInt16 {
     let sign = value & 0x8000_0000
     var f = value ^ sign
     let out: UInt32
     if f >= 0x4780_0000 {  // (127 + 16) << 23: overflow to infinity, or inf/NaN
-      if f > 0x7F80_0000 { return Float16(Float(bitPattern: value)).bitPattern }
+      if f > 0x7F80_0000 { return nanBits(sign: sign >> 16, payload: UInt16(truncatingIfNeeded: (f & 0x7F_FFFF) >> 13)) }
       out = 0x7C00
     } else if f < 0x3880_0000 {  // 113 << 23: the result is subnormal or zero
       let magic: UInt32 = 0x3F00_0000  // ((127 - 15) + (23 - 10) + 1) << 23
