@@ -4,6 +4,7 @@
   python3 Tests/numpy_crosscheck.py write DIR   write .npy files for TensorIO to read
   python3 Tests/numpy_crosscheck.py npz-read DIR check the .npz archives TensorIO wrote
   python3 Tests/numpy_crosscheck.py casts DIR    numpy astype results for every numeric pair
+  python3 Tests/numpy_crosscheck.py npz_update_check BEFORE AFTER SPEC   an archive edited in place
   python3 Tests/numpy_crosscheck.py float_specials DIR   float <-> float casts of NaN payloads, infinities, subnormals
   python3 Tests/numpy_crosscheck.py converts DIR what np.save writes for the conversions listed
   python3 Tests/numpy_crosscheck.py stats FILE...  numpy statistics of each file, as JSON lines
@@ -221,6 +222,50 @@ def write_float_specials(directory):
 
 if __name__ == "__main__" and sys.argv[1] == "float_specials":
     write_float_specials(sys.argv[2])
+
+
+def npz_update_check(before, after, spec):
+    """Checks an archive edited in place: AFTER's member names are SPEC's "order", numpy
+    loads each member equal to the .npy file SPEC's "values" names for it, every member
+    not in SPEC's "changed" has BEFORE's method, CRC-32 and compressed bytes, stored
+    members' data is 64-byte aligned, and zipfile's testzip finds nothing wrong."""
+    import json, zipfile, struct
+    spec = json.load(open(spec))
+
+    def raw(path):
+        out = {}
+        with zipfile.ZipFile(path) as z, open(path, "rb") as f:
+            for info in z.infolist():
+                f.seek(info.header_offset)
+                local = f.read(30)
+                name_len, extra_len = struct.unpack("<HH", local[26:30])
+                start = info.header_offset + 30 + name_len + extra_len
+                f.seek(start)
+                out[info.filename] = (info.compress_type, info.CRC, info.compress_size, f.read(info.compress_size), start)
+        return out
+
+    old, new = raw(before), raw(after)
+    keys = [n[:-4] if n.endswith(".npy") else n for n in new]
+    assert keys == spec["order"], (keys, spec["order"])
+    for name, (method, crc, size, data, start) in new.items():
+        key = name[:-4] if name.endswith(".npy") else name
+        if method == 0:
+            assert start % 64 == 0, (name, start)
+        if key not in spec["changed"]:
+            assert old[name][:4] == (method, crc, size, data), name
+    with zipfile.ZipFile(after) as z:
+        assert z.testzip() is None
+    z = np.load(after)
+    for key, path in spec["values"].items():
+        want = np.load(path)
+        got = z[key]
+        assert got.dtype == want.dtype and got.shape == want.shape, (key, got.dtype, want.dtype)
+        assert got.tobytes() == want.tobytes(), key
+    print("ok")
+
+
+if __name__ == "__main__" and sys.argv[1] == "npz_update_check":
+    npz_update_check(sys.argv[2], sys.argv[3], sys.argv[4])
 
 
 def expect_converts(directory):

@@ -8,6 +8,9 @@ struct Convert: ParsableCommand {
     abstract: "Convert between .npy and .npz, dtypes, byte orders and memory orders.",
     discussion: """
       SRC and DST are FILE specs: path.npy, path.npz (every member) or path.npz:member.
+      A DST of path.npz:member adds that member to an existing archive, or replaces the
+      member of that name in its place; every other member is kept byte for byte.
+      A DST of path.npz is a new archive (an existing one is replaced).
       With no options the dtype (byte order included) and the memory order are kept.
       --dtype gives numpy's astype(DESCR, casting='unsafe') bit for bit; where numpy's
       result is undefined (a float NaN, infinity or out-of-range value cast to an
@@ -136,20 +139,29 @@ struct Convert: ParsableCommand {
       let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
       let (target, memoryOrder) = try plan(array)
       let name = member.hasSuffix(".npy") ? String(member.dropLast(4)) : member
+      // Into an existing archive: adds or replaces that one member, keeps the others.
       try writeArchive(
-        [.init(name: name, array: array, dtype: target, order: memoryOrder)], to: path, compression: compression)
+        [.init(name: name, array: array, dtype: target, order: memoryOrder)], to: path, compression: compression,
+        keepingOthers: true)
     }
   }
 
-  /// Writes the archive, with a progress bar over the members' data bytes.
+  /// Writes the archive (or, `keepingOthers`, updates the members named in `plans` of
+  /// an existing one), with a progress bar over the members' data bytes.
   private func writeArchive(
-    _ plans: [NPZArchive.MemberPlan], to path: String, compression: NPZArchive.WriteCompression
+    _ plans: [NPZArchive.MemberPlan], to path: String, compression: NPZArchive.WriteCompression,
+    keepingOthers: Bool = false
   ) throws {
     let total = plans.reduce(0) { $0 + $1.array.count * $1.dtype.itemSize }
     let bar = ProgressBar(total: total, label: "convert", quiet: quiet)
     defer { bar.finish() }
-    try NPZArchive.write(
-      plans, to: FilePath(path), compression: compression, durability: noSync ? .unsynced : .synced,
-      progress: { bar.update($0) })
+    let durability: Durability = noSync ? .unsynced : .synced
+    if keepingOthers {
+      try NPZArchive.update(
+        FilePath(path), adding: plans, compression: compression, durability: durability, progress: { bar.update($0) })
+    } else {
+      try NPZArchive.write(
+        plans, to: FilePath(path), compression: compression, durability: durability, progress: { bar.update($0) })
+    }
   }
 }

@@ -13,8 +13,9 @@ struct Copy: ParsableCommand {
       aligned npz member) is memory-mapped, not read up front; an npz member copied to a
       device goes there straight from the archive, its CRC-32 checked (a deflated one is
       inflated chunk by chunk into pinned buffers that upload while the next chunk
-      inflates, and verifying it inflates it once more on the host). An .npz
-      destination is written holding that one member. Uploads to a device are verified by reading the bytes back and comparing
+      inflates, and verifying it inflates it once more on the host). A path.npz
+      destination is a new archive holding that one member; path.npz:NAME adds or
+      replaces NAME in an existing archive and keeps every other member. Uploads to a device are verified by reading the bytes back and comparing
       CRC-32s (not counted in the leg's time); --no-verify skips that. Output files are
       written atomically: a failed copy leaves no partial file. A file named like a
       device is given as ./cpu.

@@ -61,7 +61,8 @@ enum FileSpec: CustomStringConvertible {
     }
   }
 
-  /// Writes `tensor` to this spec (an `.npz` destination holds the one member). An
+  /// Writes `tensor` to this spec (an `.npz` destination holds the one member; an
+  /// `.npz:NAME` destination adds or replaces that member and keeps the others). An
   /// `.npy` destination streams a device tensor straight from the device and reports
   /// the bytes written to `progress`.
   func write(_ tensor: Tensor, durability: Durability, transfer: TransferPath, progress: ((Int) -> Void)? = nil)
@@ -75,7 +76,8 @@ enum FileSpec: CustomStringConvertible {
     }
   }
 
-  /// Writes `array` to this spec (an `.npz` destination holds the one member).
+  /// Writes `array` to this spec (an `.npz` destination holds the one member; an
+  /// `.npz:NAME` destination adds or replaces that member and keeps the others).
   func write(_ array: NDArray, durability: Durability = .synced) throws {
     switch self {
     case .npy(let path):
@@ -83,8 +85,11 @@ enum FileSpec: CustomStringConvertible {
     case .npz(let path):
       try NPZArchive.write([("arr_0", array)], to: FilePath(path), durability: durability)
     case .npzMember(let path, let member):
-      try NPZArchive.write(
-        [(member.hasSuffix(".npy") ? String(member.dropLast(4)) : member, array)], to: FilePath(path),
+      // Adds or replaces that member of an existing archive and keeps every other one.
+      let name = member.hasSuffix(".npy") ? String(member.dropLast(4)) : member
+      try NPZArchive.update(
+        FilePath(path),
+        adding: [.init(name: name, array: array, dtype: array.dtype, order: Conversion.naturalOrder(of: array))],
         durability: durability)
     }
   }

@@ -78,16 +78,7 @@ extension NPZArchive {
     _ plans: [MemberPlan], to path: FilePath, compression: WriteCompression = .stored,
     durability: Durability = .synced, forceZip64: Bool = false, progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
-    var seen = Set<String>()
-    for name in plans.map(\.name) {
-      guard !name.isEmpty, seen.insert(name).inserted else {
-        throw TensorIOError(.invalidArgument("member names must be non-empty and unique: '\(name)'"), path: path.string)
-      }
-      let components = name.split(omittingEmptySubsequences: false) { $0 == "/" || $0 == "\\" }
-      guard !name.hasPrefix("/"), !components.contains("..") else {
-        throw TensorIOError(.unsafeMemberName(name), path: path.string)
-      }
-    }
+    try checkNames(plans, path: path)
     try AtomicFile.write(to: path, durability: durability) { (file: AtomicFile) throws(TensorIOError) in
       let zip = ZipWriter(file: file, forceZip64: forceZip64)
       var done = 0
@@ -98,6 +89,75 @@ extension NPZArchive {
         }
       }
       try zip.finish()
+    }
+  }
+
+  /// Edits the archive at `path` in one atomic replace: each plan adds a member, or
+  /// replaces the member with the same key (its name with or without `.npy`) in that
+  /// member's place; members named in `removing` are dropped (each must exist, else
+  /// nothing changes). Every other member is copied as it is: raw name, method, CRC-32
+  /// and compressed bytes, never inflated; stored members stay 64-byte aligned. New
+  /// members go at the end. The archive is created when there is none; a file at
+  /// `path` that is not a readable zip archive is an error and stays as it is.
+  /// `progress` counts the plans' data bytes, as for `write(_:to:)`.
+  public static func update(
+    _ path: FilePath, adding plans: [MemberPlan], removing: [String] = [], compression: WriteCompression = .stored,
+    durability: Durability = .synced, progress: ((Int) -> Void)? = nil
+  ) throws(TensorIOError) {
+    let existing: ZipArchive
+    do {
+      existing = try ZipArchive(path: path)
+    } catch {
+      guard case .system(_, .noSuchFileOrDirectory) = error.reason else { throw error }
+      if let name = removing.first { throw TensorIOError(.memberNotFound(name), path: path.string) }
+      try write(plans, to: path, compression: compression, durability: durability, progress: progress)
+      return
+    }
+    try checkNames(plans, path: path)
+    func key(_ name: String) -> String { name.hasSuffix(".npy") ? String(name.dropLast(4)) : name }
+    let keys = Set(existing.entries.map { key($0.name) })
+    var dropped = Set<String>()
+    for name in removing {
+      let match = keys.contains(name) ? name : key(name)
+      guard keys.contains(match) else { throw TensorIOError(.memberNotFound(name), path: path.string) }
+      dropped.insert(match)
+    }
+    let planIndex = Dictionary(plans.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+    try AtomicFile.write(to: path, durability: durability) { (file: AtomicFile) throws(TensorIOError) in
+      let zip = ZipWriter(file: file)
+      var done = 0
+      var placed = Set<Int>()
+      func add(_ plan: MemberPlan) throws(TensorIOError) {
+        try writeMember(zip, plan: plan, compression: compression) { bytes in
+          done += bytes
+          progress?(done)
+        }
+      }
+      for entry in existing.entries {
+        let name = key(entry.name)
+        if let i = planIndex[name] {
+          try add(plans[i])
+          placed.insert(i)
+        } else if !dropped.contains(name) {
+          try zip.copyMember(entry, from: existing)
+        }
+      }
+      for (i, plan) in plans.enumerated() where !placed.contains(i) { try add(plan) }
+      try zip.finish()
+    }
+  }
+
+  /// Refuses empty, repeated and unsafe member names (absolute, or with a `..` part).
+  private static func checkNames(_ plans: [MemberPlan], path: FilePath) throws(TensorIOError) {
+    var seen = Set<String>()
+    for name in plans.map(\.name) {
+      guard !name.isEmpty, seen.insert(name).inserted else {
+        throw TensorIOError(.invalidArgument("member names must be non-empty and unique: '\(name)'"), path: path.string)
+      }
+      let components = name.split(omittingEmptySubsequences: false) { $0 == "/" || $0 == "\\" }
+      guard !name.hasPrefix("/"), !components.contains("..") else {
+        throw TensorIOError(.unsafeMemberName(name), path: path.string)
+      }
     }
   }
 

@@ -50,10 +50,43 @@ final class ZipWriter {
     )
   ) throws(TensorIOError) {
     let rawName = Array(name.utf8)
+    let flags: UInt16 = rawName.allSatisfy { $0 < 0x80 } ? 0 : Zip.flagUTF8
+    try addMember(
+      name: name, rawName: rawName, flags: flags, method: method, uncompressedSize: uncompressedSize, body: body)
+  }
+
+  /// Copies member `entry` of `source` as it is: its raw name, method, CRC-32, restart
+  /// points and compressed bytes (never inflated), under a new local header without a
+  /// data descriptor; a stored member is padded to stay 64-byte aligned.
+  func copyMember(_ entry: ZipEntry, from source: ZipArchive) throws(TensorIOError) {
+    let start = try source.dataOffset(of: entry, spec: "\(source.path):\(entry.name)")
+    try addMember(
+      name: entry.name, rawName: entry.rawName, flags: entry.flags & Zip.flagUTF8, method: entry.method,
+      uncompressedSize: entry.uncompressedSize
+    ) { (sink) throws(TensorIOError) in
+      let piece = min(max(entry.compressedSize, 1), 4 << 20)
+      let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: piece, alignment: 64)
+      defer { buffer.deallocate() }
+      var done = 0
+      while done < entry.compressedSize {
+        let part = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(piece, entry.compressedSize - done)])
+        try source.file.readExactly(at: start + done, into: part)
+        try sink(UnsafeRawBufferPointer(part))
+        done += part.count
+      }
+      return (entry.crc32, entry.restarts)
+    }
+  }
+
+  private func addMember(
+    name: String, rawName: [UInt8], flags: UInt16, method: UInt16, uncompressedSize: Int,
+    body: (_ sink: (UnsafeRawBufferPointer) throws(TensorIOError) -> Void) throws(TensorIOError) -> (
+      crc: UInt32, restarts: [DeflateRestart]
+    )
+  ) throws(TensorIOError) {
     guard rawName.count <= 0xFFFF else {
       throw TensorIOError(.invalidArgument("member name too long"), path: file.path)
     }
-    let flags: UInt16 = rawName.allSatisfy { $0 < 0x80 } ? 0 : Zip.flagUTF8
     let zip64 = forceZip64 || uncompressedSize >= ZipWriter.zip64Threshold
     let headerOffset = offset
     var extra = ByteWriter()

@@ -274,7 +274,9 @@ enum HalfFloat {
   static func narrow(_ double: UInt64) -> UInt16 {
     let magnitude = double & 0x7FFF_FFFF_FFFF_FFFF
     guard magnitude > 0x7FF0_0000_0000_0000 else { return Float16(Double(bitPattern: double)).bitPattern }
-    return nanBits(sign: UInt32(truncatingIfNeeded: double >> 48) & 0x8000, payload: UInt16(truncatingIfNeeded: (magnitude & 0xF_FFFF_FFFF_FFFF) >> 42))
+    return nanBits(
+      sign: UInt32(truncatingIfNeeded: double >> 48) & 0x8000,
+      payload: UInt16(truncatingIfNeeded: (magnitude & 0xF_FFFF_FFFF_FFFF) >> 42))
   }
 
   @inline(__always)
@@ -283,7 +285,9 @@ enum HalfFloat {
     var f = value ^ sign
     let out: UInt32
     if f >= 0x4780_0000 {  // (127 + 16) << 23: overflow to infinity, or inf/NaN
-      if f > 0x7F80_0000 { return nanBits(sign: sign >> 16, payload: UInt16(truncatingIfNeeded: (f & 0x7F_FFFF) >> 13)) }
+      if f > 0x7F80_0000 {
+        return nanBits(sign: sign >> 16, payload: UInt16(truncatingIfNeeded: (f & 0x7F_FFFF) >> 13))
+      }
       out = 0x7C00
     } else if f < 0x3880_0000 {  // 113 << 23: the result is subnormal or zero
       let magic: UInt32 = 0x3F00_0000  // ((127 - 15) + (23 - 10) + 1) << 23
