@@ -1,8 +1,9 @@
 #define _GNU_SOURCE
 #include "CTensorShims.h"
-#if defined(__linux__)
+#include <errno.h>
 #include <fcntl.h>
-#endif
+#include <stdio.h>
+#include <unistd.h>
 
 int tensortool_start_writeback(int fd, long long offset, long long length) {
 #if defined(__linux__)
@@ -10,5 +11,30 @@ int tensortool_start_writeback(int fd, long long offset, long long length) {
 #else
   (void)fd; (void)offset; (void)length;
   return 0;
+#endif
+}
+
+int tensortool_open_tmpfile(const char *directory, unsigned int mode) {
+#if defined(__linux__) && defined(O_TMPFILE)
+  return open(directory, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+#else
+  (void)directory; (void)mode;
+  errno = EOPNOTSUPP;
+  return -1;
+#endif
+}
+
+int tensortool_link_unnamed(int fd, const char *path) {
+#if defined(__linux__)
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0) return 0;
+  if (errno != ENOENT) return -1;
+  // No /proc: the same through AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH).
+  return linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH);
+#else
+  (void)fd; (void)path;
+  errno = EOPNOTSUPP;
+  return -1;
 #endif
 }

@@ -8,6 +8,15 @@
 /// SYNC_FILE_RANGE_WRITE); returns 0 and does nothing on other systems.
 int tensortool_start_writeback(int fd, long long offset, long long length);
 
+/// Creates an unnamed, write-only file in `directory` (Linux `open` with O_TMPFILE):
+/// it disappears with its last descriptor unless linked. Returns the descriptor, or -1
+/// with errno set (EOPNOTSUPP and EISDIR where the file system or system lacks it).
+int tensortool_open_tmpfile(const char *directory, unsigned int mode);
+
+/// Gives the unnamed file `fd` the name `path` (`linkat` through /proc/self/fd, or
+/// AT_EMPTY_PATH without /proc); fails with EEXIST when `path` exists. 0, or -1 and errno.
+int tensortool_link_unnamed(int fd, const char *path);
+
 /// Converts float32 values (byte-swapped first when `swap_in`) to float16 (byte-swapped
 /// after when `swap_out`) with the CPU's conversion instructions (F16C), rounding to
 /// nearest-even, 8 at a time. Stops before the first group of 8 that holds a NaN (whose

@@ -30,6 +30,12 @@ final class AtomicFile: Sendable {
   /// `.unsynced`) and renames it to `path`. `expectedSize`, when known, is reserved on
   /// disk first: a full disk fails before anything is written, and the writes need no
   /// block allocation.
+  ///
+  /// Where the file system supports it (Linux `O_TMPFILE`: ext4, xfs, btrfs, tmpfs) the
+  /// temporary has no name while it is written, so a process killed at any moment
+  /// leaves nothing behind; it is linked under a hidden name only once complete (and
+  /// synced), then renamed over `path`. Elsewhere it is a hidden named file from the
+  /// start, removed on every failure the process lives through.
   static func write(
     to path: FilePath, expectedSize: Int? = nil, durability: Durability = .synced,
     _ body: (AtomicFile) throws(TensorIOError) -> Void
@@ -39,16 +45,23 @@ final class AtomicFile: Sendable {
     var generator = SystemRandomNumberGenerator()
     let suffix = String(generator.next() as UInt64, radix: 36)
     let temporary = directory.appending(".\(name).\(suffix).tmp")
+    let permissions: FilePermissions = [.ownerReadWrite, .groupReadWrite, .otherReadWrite]
     let descriptor: FileDescriptor
+    var unnamed = true
     do {
-      descriptor = try FileDescriptor.open(
-        temporary, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
-        permissions: [.ownerReadWrite, .groupReadWrite, .otherReadWrite])
+      descriptor = try FileDescriptor.openUnnamed(in: directory.isEmpty ? "." : directory, permissions: permissions)
     } catch {
-      throw TensorIOError(
-        .system(operation: "create temporary file", errno: error as? Errno ?? .ioError), path: path.string)
+      unnamed = false
+      do {
+        descriptor = try FileDescriptor.open(
+          temporary, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec], permissions: permissions)
+      } catch {
+        throw TensorIOError(
+          .system(operation: "create temporary file", errno: error as? Errno ?? .ioError), path: path.string)
+      }
     }
     let file = AtomicFile(descriptor: descriptor, path: path.string, startsWriteBack: durability == .synced)
+    var named = !unnamed
     do throws(TensorIOError) {
       if let expectedSize {
         do {
@@ -65,6 +78,14 @@ final class AtomicFile: Sendable {
           throw TensorIOError(.system(operation: "fsync", errno: error), path: path.string)
         }
       }
+      if unnamed {
+        do {
+          try descriptor.link(as: temporary)
+          named = true
+        } catch {
+          throw TensorIOError(.system(operation: "link temporary file", errno: error), path: path.string)
+        }
+      }
       do {
         try descriptor.close()
       } catch {
@@ -77,7 +98,7 @@ final class AtomicFile: Sendable {
       }
     } catch {
       _ = try? descriptor.close()
-      _ = try? temporary.unlink()
+      if named { _ = try? temporary.unlink() }
       throw error
     }
     if durability == .synced { syncDirectory(directory) }

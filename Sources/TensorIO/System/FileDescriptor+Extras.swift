@@ -33,6 +33,22 @@ extension FileDescriptor {
     if status == ENOSPC || status == EFBIG || status == EIO { throw Errno(rawValue: status) }
   }
 
+  /// A new unnamed write-only file in `directory`, gone with its last descriptor
+  /// unless `link(as:)` names it. Wraps `open(2)` with `O_TMPFILE` (Linux; elsewhere,
+  /// and on file systems without it, throws `EOPNOTSUPP` or `EISDIR`).
+  static func openUnnamed(in directory: FilePath, permissions: FilePermissions) throws(Errno) -> FileDescriptor {
+    let fd = try retryingInterrupts {
+      directory.withPlatformString { tensortool_open_tmpfile($0, UInt32(permissions.rawValue)) }
+    }
+    return FileDescriptor(rawValue: fd)
+  }
+
+  /// Names this unnamed file `path`, which must not exist. Wraps `linkat(2)` on
+  /// `/proc/self/fd/N` (or with `AT_EMPTY_PATH`).
+  func link(as path: FilePath) throws(Errno) {
+    try retryingInterrupts { path.withPlatformString { tensortool_link_unnamed(rawValue, $0) } }
+  }
+
   /// Reads exactly `buffer.count` bytes at `offset`, looping over short reads.
   /// Returns the number of bytes read, smaller only at end of file. Wraps `pread(2)`.
   func readFully(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
