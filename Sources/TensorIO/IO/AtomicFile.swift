@@ -34,8 +34,9 @@ final class AtomicFile: Sendable {
   /// Where the file system supports it (Linux `O_TMPFILE`: ext4, xfs, btrfs, tmpfs) the
   /// temporary has no name while it is written, so a process killed at any moment
   /// leaves nothing behind; it is linked under a hidden name only once complete (and
-  /// synced), then renamed over `path`. Elsewhere it is a hidden named file from the
-  /// start, removed on every failure the process lives through.
+  /// synced), then at once renamed over `path` (a kill between those two calls leaves
+  /// that complete hidden copy). Elsewhere it is a hidden named file from the start,
+  /// removed on every failure the process lives through.
   static func write(
     to path: FilePath, expectedSize: Int? = nil, durability: Durability = .synced,
     _ body: (AtomicFile) throws(TensorIOError) -> Void
@@ -86,15 +87,18 @@ final class AtomicFile: Sendable {
           throw TensorIOError(.system(operation: "link temporary file", errno: error), path: path.string)
         }
       }
-      do {
-        try descriptor.close()
-      } catch {
-        throw TensorIOError(.system(operation: "close", errno: error as? Errno ?? .ioError), path: path.string)
-      }
+      // Renamed straight after the link (the descriptor is closed after): the one
+      // moment a kill can leave a named, complete temporary is between these two calls.
       do {
         try temporary.rename(to: path)
       } catch {
         throw TensorIOError(.system(operation: "rename", errno: error), path: path.string)
+      }
+      named = false
+      do {
+        try descriptor.close()
+      } catch {
+        throw TensorIOError(.system(operation: "close", errno: error as? Errno ?? .ioError), path: path.string)
       }
     } catch {
       _ = try? descriptor.close()
