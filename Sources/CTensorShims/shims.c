@@ -16,7 +16,7 @@ int tensortool_start_writeback(int fd, long long offset, long long length) {
 
 int tensortool_open_tmpfile(const char *directory, unsigned int mode) {
 #if defined(__linux__) && defined(O_TMPFILE)
-  return open(directory, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+  return open(directory, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
 #else
   (void)directory; (void)mode;
   errno = EOPNOTSUPP;

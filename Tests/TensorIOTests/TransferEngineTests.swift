@@ -207,6 +207,7 @@ struct TransferEngineTests {
     defer { try? FileManager.default.removeItem(at: dir) }
     for (shape, order) in [
       ([0], MemoryOrder.c), ([1], .c), ([501, 333], .c), ([501, 333], .fortran), ([7, 3, 0], .c),
+      ([3, 70_001], .fortran),  // over 1 MiB: straight into the mapped output, many chunks
     ] {
       let count = shape.reduce(1, *)
       let host = try NDArray(zeros: shape, dtype: .float64, order: order)

@@ -8,7 +8,7 @@
 /// SYNC_FILE_RANGE_WRITE); returns 0 and does nothing on other systems.
 int tensortool_start_writeback(int fd, long long offset, long long length);
 
-/// Creates an unnamed, write-only file in `directory` (Linux `open` with O_TMPFILE):
+/// Creates an unnamed, read-write file in `directory` (Linux `open` with O_TMPFILE):
 /// it disappears with its last descriptor unless linked. Returns the descriptor, or -1
 /// with errno set (EOPNOTSUPP and EISDIR where the file system or system lacks it).
 int tensortool_open_tmpfile(const char *directory, unsigned int mode);

@@ -18,29 +18,30 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
   /// Total device memory in bytes.
   let totalMemory: Int
 
-  /// How transfers are cut and spread: up to 8 workers (fewer on smaller machines), all
-  /// of which register their 256 MiB chunks in place, staging (in 16 MiB pieces) only
-  /// what the driver refuses to register; downloads to files go through a ring of four
-  /// 16 MiB pinned buffers. Measured on an H200 (scripts/gpu-check): registration beats
-  /// staging in a fresh process, where pinned buffers cost more to allocate than
-  /// registering the source; the driver registers one range at a time, so more workers
-  /// barely help and larger registrations do (16 MiB: 16-18 GB/s, 256 MiB: 20-23 GB/s).
+  /// How transfers are cut and spread (engine v2): up to 16 workers, each with two
+  /// slots of a pinned ring of 4 MiB buffers (one allocation: huge pages, pre-faulted,
+  /// registered), fill their slot from the source (its pages mapped in one call first)
+  /// and copy it on their own stream while the other slot fills. Registering the
+  /// source in place (256 MiB at a time) stays available as `.registered`, or by
+  /// `TENSORTOOL_REGISTER_WORKERS=N`: measured on an H200 (engine v1), the driver
+  /// registers one range at a time, at about 21 GB/s whatever the number of threads.
   /// `TENSORTOOL_TRANSFER_WORKERS`, `TENSORTOOL_REGISTER_WORKERS`,
-  /// `TENSORTOOL_TRANSFER_CHUNK_MIB`, `TENSORTOOL_REGISTER_CHUNK_MIB` and
-  /// `TENSORTOOL_TRANSFER_POPULATE=1` override these, for measurements.
+  /// `TENSORTOOL_TRANSFER_CHUNK_MIB`, `TENSORTOOL_REGISTER_CHUNK_MIB`,
+  /// `TENSORTOOL_TRANSFER_POPULATE=0` and `TENSORTOOL_PINNED_ALLOC=1` override these,
+  /// for measurements.
   let tuning: TransferTuning
   let pool = TransferPool()
 
   static func defaultTuning() -> TransferTuning {
     let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    let workers = environmentInteger("TENSORTOOL_TRANSFER_WORKERS", in: 1...64) ?? min(8, max(2, cores))
-    let registering = environmentInteger("TENSORTOOL_REGISTER_WORKERS", in: 0...64) ?? workers
-    let chunk = (environmentInteger("TENSORTOOL_TRANSFER_CHUNK_MIB", in: 1...1024) ?? 16) << 20
+    let workers = environmentInteger("TENSORTOOL_TRANSFER_WORKERS", in: 1...64) ?? min(16, max(2, cores))
+    let registering = environmentInteger("TENSORTOOL_REGISTER_WORKERS", in: 0...64) ?? 0
+    let chunk = (environmentInteger("TENSORTOOL_TRANSFER_CHUNK_MIB", in: 1...1024) ?? 4) << 20
     let registrationChunk = (environmentInteger("TENSORTOOL_REGISTER_CHUNK_MIB", in: 1...4096) ?? 256) << 20
     return TransferTuning(
       chunk: chunk, registrationChunk: registrationChunk, workers: workers, registeringWorkers: registering,
       ringDepth: 4, smallCopy: 1 << 20,
-      populate: environmentInteger("TENSORTOOL_TRANSFER_POPULATE", in: 0...1) == 1)
+      populate: environmentInteger("TENSORTOOL_TRANSFER_POPULATE", in: 0...1) != 0)
   }
 
   init(driver: CUDADriver, index: Int) throws(TensorIOError) {
@@ -126,7 +127,18 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
     try check(driver.cuStreamSynchronize(self.stream(stream)), "cuStreamSynchronize")
   }
 
+  /// Pinned memory made the way that is fastest to set up (as InstantTensor found
+  /// against cudaHostAlloc): an anonymous mapping on huge pages, pre-faulted on all
+  /// cores, then registered with the driver; `cuMemAllocHost` when that fails, or
+  /// always with `TENSORTOOL_PINNED_ALLOC=1` (for measurements).
   func allocatePinned(_ bytes: Int) throws(TensorIOError) -> UnsafeMutableRawPointer {
+    if environmentInteger("TENSORTOOL_PINNED_ALLOC", in: 0...1) != 1,
+      let memory = try? VirtualMemory.mapAnonymous(length: bytes)
+    {
+      VirtualMemory.prefault(memory, length: bytes)
+      if (try? check(driver.cuMemHostRegister(memory, bytes, 0), "cuMemHostRegister_v2")) != nil { return memory }
+      VirtualMemory.unmap(memory, length: bytes)
+    }
     var pointer: UnsafeMutableRawPointer?
     try check(driver.cuMemAllocHost(&pointer, bytes), "cuMemAllocHost_v2")
     guard let pointer else { throw TensorIOError(.deviceUnavailable(device: "\(device)", reason: "no pinned memory")) }

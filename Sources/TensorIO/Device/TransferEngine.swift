@@ -62,12 +62,20 @@ final class TransferPool: Sendable {
     return try backend.makeStream()
   }
 
-  /// A pinned buffer of `backend.tuning.chunk` bytes from the pool, or a new one.
+  /// A pinned buffer of `backend.tuning.chunk` bytes from the pool. An empty pool is
+  /// refilled with the buffers of every worker's two slots at once, cut from one
+  /// pinned allocation (one call into the driver instead of one per buffer).
   func buffer(_ backend: any DeviceBackend) throws(TensorIOError) -> UnsafeMutableRawPointer {
     if let raw = state.withLock({ $0.buffers.popLast() }), let buffer = UnsafeMutableRawPointer(bitPattern: raw) {
       return buffer
     }
-    return try backend.allocatePinned(backend.tuning.chunk)
+    let chunk = backend.tuning.chunk
+    let count = max(1, backend.tuning.workers * 2)
+    let arena = try backend.allocatePinned(chunk * count)
+    state.withLock { state in
+      for i in 1..<max(count, 2) where i < count { state.buffers.append(UInt(bitPattern: arena + i * chunk)) }
+    }
+    return arena
   }
 
   /// Returns an idle stream to the pool.
@@ -360,7 +368,15 @@ struct TransferEngine {
           let chunk = host + offset
           var inPlace = false
           let pages = grid.pages(i)
-          if toDevice && tuning.populate { VirtualMemory.populate(host + pages.offset, length: pages.count) }
+          if tuning.populate {
+            // One call maps the chunk's pages (a file mapping's page cache pages), not
+            // a fault per page in the copy.
+            if toDevice {
+              VirtualMemory.populate(host + pages.offset, length: pages.count)
+            } else {
+              VirtualMemory.populateForWriting(host + pages.offset, length: pages.count)
+            }
+          }
           if registers {
             do throws(TensorIOError) {
               try backend.register(host + pages.offset, count: pages.count, readOnly: toDevice)

@@ -55,7 +55,7 @@ final class AtomicFile: Sendable {
       unnamed = false
       do {
         descriptor = try FileDescriptor.open(
-          temporary, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec], permissions: permissions)
+          temporary, .readWrite, options: [.create, .exclusiveCreate, .closeOnExec], permissions: permissions)
       } catch {
         throw TensorIOError(
           .system(operation: "create temporary file", errno: error as? Errno ?? .ioError), path: path.string)
@@ -115,6 +115,18 @@ final class AtomicFile: Sendable {
     guard let fd = try? FileDescriptor.open(dir, .readOnly, options: [.directory, .closeOnExec]) else { return }
     try? fd.sync()
     _ = try? fd.close()
+  }
+
+  /// Sets the file's size to `length` and maps it read-write (`MAP_SHARED`): stores
+  /// through the mapping are the file's bytes. Unmap with `VirtualMemory.unmap` before
+  /// `body` returns.
+  func mapForWriting(length: Int) throws(TensorIOError) -> UnsafeMutableRawPointer {
+    do {
+      try descriptor.resize(to: Int64(length))
+      return try VirtualMemory.mapFile(descriptor, length: length, mode: .readWrite)
+    } catch {
+      throw TensorIOError(.system(operation: "map for writing", errno: error as? Errno ?? .ioError), path: path)
+    }
   }
 
   /// Writes `bytes` at `offset`, starting write-back of every 64 MiB written so that

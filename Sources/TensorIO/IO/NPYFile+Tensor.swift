@@ -20,9 +20,19 @@ extension NPYFile {
     }
     let fortran = !layout.isCContiguous
     let (_, header) = try NPYHeader(dtype: layout.dtype, shape: layout.shape, fortranOrder: fortran).encoded()
-    try AtomicFile.write(to: path, expectedSize: header.count + layout.byteCount, durability: durability) {
+    let total = header.count + layout.byteCount
+    try AtomicFile.write(to: path, expectedSize: total, durability: durability) {
       (file: AtomicFile) throws(TensorIOError) in
       try typedThrows { try header.withUnsafeBytes { try file.write($0, at: 0) } }
+      // Large tensors land in the file's pages directly: the output is mapped and the
+      // transfer engine's workers fill it in parallel (page faults scale across
+      // threads where buffered writes to one file serialize on its inode lock).
+      if layout.byteCount >= 1 << 20, transfer != .pageable, let mapping = try? file.mapForWriting(length: total) {
+        defer { VirtualMemory.unmap(mapping, length: total) }
+        try memory.download(mapping + header.count, count: layout.byteCount, at: layout.byteOffset, path: transfer)
+        progress?(layout.byteCount)
+        return
+      }
       try memory.download(count: layout.byteCount, at: layout.byteOffset, path: transfer) {
         (bytes: UnsafeRawBufferPointer, offset: Int) throws(TensorIOError) in
         try file.write(bytes, at: header.count + offset)

@@ -33,7 +33,7 @@ extension FileDescriptor {
     if status == ENOSPC || status == EFBIG || status == EIO { throw Errno(rawValue: status) }
   }
 
-  /// A new unnamed write-only file in `directory`, gone with its last descriptor
+  /// A new unnamed read-write file in `directory`, gone with its last descriptor
   /// unless `link(as:)` names it. Wraps `open(2)` with `O_TMPFILE` (Linux; elsewhere,
   /// and on file systems without it, throws `EOPNOTSUPP` or `EISDIR`).
   static func openUnnamed(in directory: FilePath, permissions: FilePermissions) throws(Errno) -> FileDescriptor {

@@ -1,3 +1,4 @@
+import Dispatch
 import SystemPackage
 
 #if canImport(Glibc)
@@ -59,6 +60,28 @@ enum VirtualMemory {
       let populateRead: Int32 = 22  // MADV_POPULATE_READ
       _ = madvise(pointer, length, populateRead)
     #endif
+  }
+
+  /// Maps every page of `pointer ..< pointer + length` for writing now, in one call
+  /// (allocating them: for a shared file mapping, page cache pages). Best effort
+  /// (needs Linux 5.14). Wraps `madvise(2)` with `MADV_POPULATE_WRITE`.
+  static func populateForWriting(_ pointer: UnsafeMutableRawPointer, length: Int) {
+    #if os(Linux)
+      let populateWrite: Int32 = 23  // MADV_POPULATE_WRITE
+      _ = madvise(pointer, length, populateWrite)
+    #endif
+  }
+
+  /// Faults in every page of fresh anonymous memory on all cores, a 2 MiB piece per
+  /// task (so that later users, such as a driver pinning it, find it mapped).
+  static func prefault(_ pointer: UnsafeMutableRawPointer, length: Int) {
+    let piece = 2 << 20
+    let pieces = (length + piece - 1) / piece
+    let base = UInt(bitPattern: pointer)
+    DispatchQueue.concurrentPerform(iterations: pieces) { i in
+      guard let start = UnsafeMutableRawPointer(bitPattern: base + UInt(i * piece)) else { return }
+      populateForWriting(start, length: min(piece, length - i * piece))
+    }
   }
 
   /// Writes a shared mapping's dirty pages to the file and waits. Wraps `msync(2)`
