@@ -62,20 +62,33 @@ final class TransferPool: Sendable {
     return try backend.makeStream()
   }
 
+  /// Serializes refills, so that workers finding the pool empty at once make one
+  /// allocation between them, not one each.
+  private let refill = Mutex(())
+
   /// A pinned buffer of `backend.tuning.chunk` bytes from the pool. An empty pool is
   /// refilled with the buffers of every worker's two slots at once, cut from one
   /// pinned allocation (one call into the driver instead of one per buffer).
   func buffer(_ backend: any DeviceBackend) throws(TensorIOError) -> UnsafeMutableRawPointer {
-    if let raw = state.withLock({ $0.buffers.popLast() }), let buffer = UnsafeMutableRawPointer(bitPattern: raw) {
-      return buffer
+    if let buffer = pop() { return buffer }
+    let raw = try refill.withLock { (_) throws(TensorIOError) -> UInt in
+      if let buffer = pop() { return UInt(bitPattern: buffer) }  // refilled meanwhile
+      let chunk = backend.tuning.chunk
+      let count = max(1, backend.tuning.workers * 2)
+      let arena = try backend.allocatePinned(chunk * count)
+      state.withLock { state in
+        for i in stride(from: count - 1, to: 0, by: -1) { state.buffers.append(UInt(bitPattern: arena + i * chunk)) }
+      }
+      return UInt(bitPattern: arena)
     }
-    let chunk = backend.tuning.chunk
-    let count = max(1, backend.tuning.workers * 2)
-    let arena = try backend.allocatePinned(chunk * count)
-    state.withLock { state in
-      for i in 1..<max(count, 2) where i < count { state.buffers.append(UInt(bitPattern: arena + i * chunk)) }
+    guard let buffer = UnsafeMutableRawPointer(bitPattern: raw) else {
+      throw TensorIOError(.deviceUnavailable(device: "\(backend.device)", reason: "no pinned memory"))
     }
-    return arena
+    return buffer
+  }
+
+  private func pop() -> UnsafeMutableRawPointer? {
+    state.withLock { $0.buffers.popLast() }.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
   }
 
   /// Returns an idle stream to the pool.
