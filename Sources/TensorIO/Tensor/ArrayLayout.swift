@@ -26,11 +26,23 @@ public struct ArrayLayout: Sendable, Hashable {
       strides: Layout.contiguousStrides(shape: shape, itemSize: dtype.itemSize, order: order))
   }
 
-  /// The number of elements (1 for a 0-d array).
-  public var count: Int { shape.reduce(1, *) }
+  /// The number of elements (1 for a 0-d array); `Int.max` when the product
+  /// overflows (a layout no array accepts: see `withLayout(_:)`).
+  public var count: Int {
+    var product = 1
+    for dimension in shape {
+      let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+      if overflow { return .max }
+      product = next
+    }
+    return product
+  }
 
-  /// Bytes of element data (`count * itemSize`).
-  public var byteCount: Int { count * dtype.itemSize }
+  /// Bytes of element data (`count * itemSize`); `Int.max` when that overflows.
+  public var byteCount: Int {
+    let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.itemSize)
+    return overflow ? .max : bytes
+  }
 
   /// numpy's `flags.c_contiguous`.
   public var isCContiguous: Bool {
@@ -161,8 +173,9 @@ public struct ArrayLayout: Sendable, Hashable {
 public protocol StridedArray: Sendable {
   /// Where the elements are.
   var layout: ArrayLayout { get }
-  /// The same storage (and other properties) with another layout.
-  func withLayout(_ layout: ArrayLayout) -> Self
+  /// The same storage (and other properties) with another layout, checked first:
+  /// every element must lie inside the storage (no view can read or write outside it).
+  func withLayout(_ layout: ArrayLayout) throws(TensorIOError) -> Self
 }
 
 extension StridedArray {
@@ -189,17 +202,17 @@ extension StridedArray {
 
   /// A view of elements `range` along `axis`, every `step`th; shares storage.
   public func slice(axis: Int = 0, _ range: Range<Int>, step: Int = 1) throws(TensorIOError) -> Self {
-    withLayout(try layout.sliced(axis: axis, range: range, step: step))
+    try withLayout(try layout.sliced(axis: axis, range: range, step: step))
   }
 
   /// A view of the sub-array at `index` along `axis` (a row for axis 0); shares storage.
   public func select(axis: Int = 0, _ index: Int) throws(TensorIOError) -> Self {
-    withLayout(try layout.selecting(axis: axis, index: index))
+    try withLayout(try layout.selecting(axis: axis, index: index))
   }
 
   /// A view with the axes reordered; shares storage.
   public func permuted(_ axes: [Int]) throws(TensorIOError) -> Self {
-    withLayout(try layout.permuted(axes))
+    try withLayout(try layout.permuted(axes))
   }
 
   /// A view with the axes reversed (numpy's `a.T`); shares storage.
@@ -207,11 +220,12 @@ extension StridedArray {
     var out = layout
     out.shape.reverse()
     out.strides.reverse()
-    return withLayout(out)
+    // The same elements in another axis order: inside the storage whenever `self` is.
+    return (try? withLayout(out)) ?? self
   }
 
   /// A view with a new shape; throws when the layout would need a copy.
   public func reshaped(_ shape: [Int]) throws(TensorIOError) -> Self {
-    withLayout(try layout.reshaped(shape))
+    try withLayout(try layout.reshaped(shape))
   }
 }

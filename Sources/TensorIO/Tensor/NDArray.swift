@@ -51,8 +51,12 @@ public struct NDArray: HostArray {
     self.init(unchecked: storage, layout: layout)
   }
 
-  /// The same storage with another layout.
-  public func withLayout(_ layout: ArrayLayout) -> NDArray { NDArray(unchecked: storage, layout: layout) }
+  /// The same storage with another layout (a view), after checking that every element
+  /// of `layout` lies inside the storage.
+  public func withLayout(_ layout: ArrayLayout) throws(TensorIOError) -> NDArray {
+    try layout.validate(storageBytes: storage.byteCount)
+    return NDArray(unchecked: storage, layout: layout)
+  }
 
   /// The array's storage; an NDArray is always on the host.
   public func hostStorage() throws(TensorIOError) -> Storage { storage }

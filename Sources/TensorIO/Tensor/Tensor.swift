@@ -94,9 +94,14 @@ public struct Tensor: HostArray {
     }
   }
 
-  /// The same buffer with another layout (a view).
-  public func withLayout(_ layout: ArrayLayout) -> Tensor {
-    Tensor(buffer: buffer, layout: layout, requiresGrad: requiresGrad)
+  /// The same buffer with another layout (a view), after checking that every element
+  /// of `layout` lies inside the buffer.
+  public func withLayout(_ layout: ArrayLayout) throws(TensorIOError) -> Tensor {
+    switch buffer {
+    case .host(let storage): try layout.validate(storageBytes: storage.byteCount)
+    case .device(let memory): try layout.validate(storageBytes: memory.byteCount)
+    }
+    return Tensor(buffer: buffer, layout: layout, requiresGrad: requiresGrad)
   }
 
   /// The same tensor with `requiresGrad` set (PyTorch's `requires_grad_()`).
