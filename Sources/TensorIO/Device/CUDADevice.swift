@@ -18,30 +18,37 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
   /// Total device memory in bytes.
   let totalMemory: Int
 
-  /// How transfers are cut and spread (engine v2): up to 16 workers, each with two
+  /// How transfers are cut and spread (engine v2): up to 8 workers, each with two
   /// slots of a pinned ring of 4 MiB buffers (one allocation: huge pages, pre-faulted,
   /// registered), fill their slot from the source (its pages mapped in one call first)
-  /// and copy it on their own stream while the other slot fills. Registering the
-  /// source in place (256 MiB at a time) stays available as `.registered`, or by
-  /// `TENSORTOOL_REGISTER_WORKERS=N`: measured on an H200 (engine v1), the driver
-  /// registers one range at a time, at about 21 GB/s whatever the number of threads.
-  /// `TENSORTOOL_TRANSFER_WORKERS`, `TENSORTOOL_REGISTER_WORKERS`,
-  /// `TENSORTOOL_TRANSFER_CHUNK_MIB`, `TENSORTOOL_REGISTER_CHUNK_MIB`,
-  /// `TENSORTOOL_TRANSFER_POPULATE=0` and `TENSORTOOL_PINNED_ALLOC=1` override these,
-  /// for measurements.
+  /// and copy it on their own stream while the other slot fills; downloads use 2
+  /// workers. Measured on an H200 (scripts/gpu-check and gpu-sweep, 2026-11-30): 8
+  /// upload workers beat 16 (1 GiB: 36.8 vs 24.1 GB/s; 8 GiB: 48.5 vs 43.9), and 2
+  /// download workers filling a mapped output beat 1, 4 and 8 at 8 GiB (5.8 GB/s against
+  /// 3.0, 3.3 and 2.1), where many threads faulting in one file's pages contend.
+  /// Registering the source in place (256 MiB at a time) stays available as
+  /// `.registered`, or by `TENSORTOOL_REGISTER_WORKERS=N`: the driver registers one
+  /// range at a time, at about 21-25 GB/s whatever the number of threads.
+  /// `TENSORTOOL_TRANSFER_WORKERS`, `TENSORTOOL_DOWNLOAD_WORKERS`,
+  /// `TENSORTOOL_REGISTER_WORKERS`, `TENSORTOOL_TRANSFER_CHUNK_MIB`,
+  /// `TENSORTOOL_REGISTER_CHUNK_MIB`, `TENSORTOOL_TRANSFER_POPULATE=0`,
+  /// `TENSORTOOL_PINNED_ALLOC=1` and `TENSORTOOL_DOWNLOAD_MAPPED=0` override these, for
+  /// measurements.
   let tuning: TransferTuning
   let pool = TransferPool()
 
   static func defaultTuning() -> TransferTuning {
     let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    let workers = environmentInteger("TENSORTOOL_TRANSFER_WORKERS", in: 1...64) ?? min(16, max(2, cores))
+    let workers = environmentInteger("TENSORTOOL_TRANSFER_WORKERS", in: 1...64) ?? min(8, max(2, cores))
     let registering = environmentInteger("TENSORTOOL_REGISTER_WORKERS", in: 0...64) ?? 0
     let chunk = (environmentInteger("TENSORTOOL_TRANSFER_CHUNK_MIB", in: 1...1024) ?? 4) << 20
     let registrationChunk = (environmentInteger("TENSORTOOL_REGISTER_CHUNK_MIB", in: 1...4096) ?? 256) << 20
     return TransferTuning(
       chunk: chunk, registrationChunk: registrationChunk, workers: workers, registeringWorkers: registering,
       ringDepth: 4, smallCopy: 1 << 20,
-      populate: environmentInteger("TENSORTOOL_TRANSFER_POPULATE", in: 0...1) != 0)
+      populate: environmentInteger("TENSORTOOL_TRANSFER_POPULATE", in: 0...1) != 0,
+      downloadWorkers: environmentInteger("TENSORTOOL_DOWNLOAD_WORKERS", in: 1...64) ?? min(2, workers),
+      mappedDownloads: environmentInteger("TENSORTOOL_DOWNLOAD_MAPPED", in: 0...1) != 0)
   }
 
   init(driver: CUDADriver, index: Int) throws(TensorIOError) {

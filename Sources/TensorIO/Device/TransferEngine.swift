@@ -27,6 +27,12 @@ struct TransferTuning: Sendable, Hashable {
   /// Whether uploads map each chunk's pages in one call before registering or
   /// copying it, instead of a fault per page.
   var populate = false
+  /// Worker threads of a device -> host memory transfer, when fewer than `workers` do
+  /// better (many threads faulting in one output file's pages contend); nil: `workers`.
+  var downloadWorkers: Int? = nil
+  /// Whether device -> `.npy` saves fill the mapped output file (else a ring of pinned
+  /// buffers and `pwrite`).
+  var mappedDownloads = true
 }
 
 /// What one transfer did, chunk by chunk (for tests and measurements).
@@ -356,7 +362,7 @@ struct TransferEngine {
     let grid = ChunkGrid(
       start: Int(bitPattern: host), count: count,
       chunk: everyWorkerRegisters ? tuning.registrationChunk : tuning.chunk)
-    let workers = max(1, min(tuning.workers, grid.chunks))
+    let workers = max(1, min(toDevice ? tuning.workers : tuning.downloadWorkers ?? tuning.workers, grid.chunks))
     let next = ChunkCounter()
     let failure = FirstError()
     let total = Mutex(TransferReport())

@@ -27,7 +27,9 @@ extension NPYFile {
       // Large tensors land in the file's pages directly: the output is mapped and the
       // transfer engine's workers fill it in parallel (page faults scale across
       // threads where buffered writes to one file serialize on its inode lock).
-      if layout.byteCount >= 1 << 20, transfer != .pageable, let mapping = try? file.mapForWriting(length: total) {
+      if layout.byteCount >= 1 << 20, transfer != .pageable, memory.backend.tuning.mappedDownloads,
+        let mapping = try? file.mapForWriting(length: total)
+      {
         defer { VirtualMemory.unmap(mapping, length: total) }
         try memory.download(mapping + header.count, count: layout.byteCount, at: layout.byteOffset, path: transfer)
         progress?(layout.byteCount)
