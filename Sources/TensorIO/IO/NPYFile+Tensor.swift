@@ -27,7 +27,9 @@ extension NPYFile {
       // Large tensors land in the file's pages directly: the output is mapped and the
       // transfer engine's workers fill it in parallel (page faults scale across
       // threads where buffered writes to one file serialize on its inode lock).
-      if layout.byteCount >= 1 << 20, transfer != .pageable, memory.backend.tuning.mappedDownloads,
+      // (Not for `.registered`: the driver refuses to register a file's shared pages.)
+      if layout.byteCount >= 1 << 20, transfer == .automatic || transfer == .staged,
+        memory.backend.tuning.mappedDownloads,
         let mapping = try? file.mapForWriting(length: total)
       {
         defer { VirtualMemory.unmap(mapping, length: total) }
