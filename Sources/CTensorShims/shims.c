@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/vfs.h>
+#endif
 
 int tensortool_start_writeback(int fd, long long offset, long long length) {
 #if defined(__linux__)
@@ -36,5 +39,16 @@ int tensortool_link_unnamed(int fd, const char *path) {
   (void)fd; (void)path;
   errno = EOPNOTSUPP;
   return -1;
+#endif
+}
+
+int tensortool_is_memory_fs(int fd) {
+#if defined(__linux__)
+  struct statfs info;
+  if (fstatfs(fd, &info) != 0) return 0;
+  return info.f_type == 0x01021994 /* TMPFS_MAGIC */ || info.f_type == (long)0x858458f6 /* RAMFS_MAGIC */;
+#else
+  (void)fd;
+  return 0;
 #endif
 }

@@ -54,7 +54,7 @@ struct Inspect: ParsableCommand {
         switch spec {
         case .npy(let path):
           let info = try NPYFile.info(at: FilePath(path), maxHeaderSize: options.maxHeaderSize)
-          if verify { _ = try NPYFile.load(from: FilePath(path), maxHeaderSize: options.maxHeaderSize) }
+          if verify { _ = try NPYFile.verify(at: FilePath(path), maxHeaderSize: options.maxHeaderSize) }
           var json = Self.json(path: file, info: info)
           var text = self.json ? "" : Self.text(path: file, info: info)
           if stats, info.header.dtype.isNumeric {
@@ -101,9 +101,7 @@ struct Inspect: ParsableCommand {
     for member in members {
       // Members named *.npy must be arrays; others are arrays when they parse as one.
       let info = member.name.hasSuffix(".npy") ? try archive.info(member.key) : try? archive.info(member.key)
-      if verify {
-        if info != nil { _ = try archive.load(member.key) } else { _ = try archive.bytes(member.key) }
-      }
+      if verify { try archive.verify(member.key, asArray: info != nil) }
       var summary: ArrayStatistics?
       if stats, let info, info.header.dtype.isNumeric {
         summary = try ArrayStatistics.compute(try archive.map(member.key))

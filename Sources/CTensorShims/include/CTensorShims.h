@@ -13,6 +13,10 @@ int tensortool_start_writeback(int fd, long long offset, long long length);
 /// with errno set (EOPNOTSUPP and EISDIR where the file system or system lacks it).
 int tensortool_open_tmpfile(const char *directory, unsigned int mode);
 
+/// 1 when `fd` lies on a file system held in memory (tmpfs, ramfs; Linux `fstatfs`),
+/// else 0 (also when unknown).
+int tensortool_is_memory_fs(int fd);
+
 /// Gives the unnamed file `fd` the name `path` (`linkat` through /proc/self/fd, or
 /// AT_EMPTY_PATH without /proc); fails with EEXIST when `path` exists. 0, or -1 and errno.
 int tensortool_link_unnamed(int fd, const char *path);

@@ -127,7 +127,7 @@ final class DeflatedMember {
   /// restart points when it has them (archives TensorIO wrote), else in one pass.
   func load(maxHeaderSize: Int) throws(TensorIOError) -> NDArray {
     let header = try readHeader(maxHeaderSize: maxHeaderSize)
-    let storage = try Storage(zeroedByteCount: header.dataBytes)
+    let storage = try Storage(scratchByteCount: header.dataBytes, near: archive.path)
     if let stretches = stretches(for: header), inflateInParallel(stretches, header: header, into: storage) {
       return NDArray(unchecked: storage, layout: header.layout)
     }
@@ -155,6 +155,7 @@ final class DeflatedMember {
         let value = CRC32.checksum(region)
         windowCRCs.withLock { $0.append((value, region.count)) }
       }
+      storage.startWriteBack(offset: filled, length: n)
       filled += n
     }
     checksums.sync {}
@@ -293,6 +294,7 @@ final class DeflatedMember {
             throw reader.fail(.inflateFailed("restart point \(index) does not match the stream"))
           }
           checksums.set(index, .success(reader.crc.value))
+          storage.startWriteBack(offset: from, length: data.count)
         } catch {
           failed.store(true, ordering: .relaxed)
         }
@@ -313,6 +315,29 @@ final class DeflatedMember {
     var extra: UInt8 = 0
     let n = try withUnsafeMutableBytes(of: &extra) { (raw) throws(TensorIOError) -> Int in try inflate(into: raw) }
     return n == 0 && inflater.finished == isLast && (isLast || (inputOffset == inputEnd && inputPosition == inputCount))
+  }
+
+  /// Inflates the whole member a fixed-size piece at a time, for its size and CRC-32
+  /// only (`verify`): memory stays bounded whatever the member's size. With
+  /// `maxHeaderSize`, the member's `.npy` header is parsed and checked first.
+  func check(maxHeaderSize: Int?) throws(TensorIOError) {
+    var done = 0
+    // An array member ends where its header says, and its stream must end there too.
+    var total = entry.uncompressedSize
+    if let maxHeaderSize {
+      let header = try readHeader(maxHeaderSize: maxHeaderSize)
+      total = header.dataOffset + header.dataBytes
+      done = head.count
+    }
+    let piece = UnsafeMutableRawBufferPointer.allocate(byteCount: min(4 << 20, max(total, 1)), alignment: 64)
+    defer { piece.deallocate() }
+    while done < total {
+      let n = try inflate(into: UnsafeMutableRawBufferPointer(rebasing: piece[..<min(piece.count, total - done)]))
+      if n == 0 { break }
+      done += n
+    }
+    guard done >= total else { throw fail(.truncatedData(expected: total, available: done)) }
+    try finish(declared: total)
   }
 
   /// All the member's bytes (not an array).

@@ -212,13 +212,41 @@ public final class NPZArchive: @unchecked Sendable {
   }
 
   /// Reads every member and checks its CRC-32 (and, for `.npy` members, its header).
+  /// Deflated members inflate a piece at a time, never whole: memory stays bounded
+  /// whatever their size.
   public func verify() throws(TensorIOError) {
-    for member in members {
-      if member.name.hasSuffix(".npy") {
-        _ = try load(member.key)
-      } else {
-        _ = try bytes(member.key)
-      }
+    for member in members { try verify(member.key) }
+  }
+
+  /// Reads member `name` and checks its CRC-32 and size; `asArray` (by default, when
+  /// the name ends in `.npy`) also checks its `.npy` header. Memory stays bounded:
+  /// deflated members inflate a piece at a time, stored ones are read through their
+  /// mapping or in pieces.
+  public func verify(_ name: String, asArray: Bool? = nil) throws(TensorIOError) {
+    let (key, entry) = try entry(name)
+    let array = asArray ?? entry.name.hasSuffix(".npy")
+    let start = try archive.dataOffset(of: entry, spec: spec(key))
+    if entry.method == Zip.methodDeflate {
+      let reader = try DeflatedMember(archive: archive, entry: entry, start: start, spec: spec(key))
+      try reader.check(maxHeaderSize: array ? maxHeaderSize : nil)
+      return
+    }
+    if array {
+      _ = try info(key)
+    }
+    var crc = CRC32()
+    let piece = UnsafeMutableRawBufferPointer.allocate(
+      byteCount: min(4 << 20, max(entry.compressedSize, 1)), alignment: 64)
+    defer { piece.deallocate() }
+    var done = 0
+    while done < entry.compressedSize {
+      let part = UnsafeMutableRawBufferPointer(rebasing: piece[..<min(piece.count, entry.compressedSize - done)])
+      try archive.file.readExactly(at: start + done, into: part)
+      crc.update(UnsafeRawBufferPointer(part))
+      done += part.count
+    }
+    guard crc.value == entry.crc32 else {
+      throw TensorIOError(.checksumMismatch(expected: entry.crc32, actual: crc.value), path: spec(key))
     }
   }
 
@@ -242,7 +270,7 @@ public final class NPZArchive: @unchecked Sendable {
     let file = archive.file
     let header = try file.readHeader(
       at: start, length: entry.uncompressedSize, maxHeaderSize: maxHeaderSize, name: spec)
-    let storage = try Storage(zeroedByteCount: header.dataBytes)
+    let storage = try Storage(scratchByteCount: header.dataBytes, near: path)
     let buffer = UnsafeMutableRawBufferPointer(start: storage.mutableBase, count: header.dataBytes)
     try file.readParallel(at: start + header.dataOffset, into: buffer)
     let crc = try storedCRC(entry, start: start, header: header, data: UnsafeRawBufferPointer(buffer), spec: spec)

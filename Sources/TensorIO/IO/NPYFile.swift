@@ -22,6 +22,27 @@ public enum NPYFile {
     return try file.readInfo(maxHeaderSize: maxHeaderSize)
   }
 
+  /// Checks the `.npy` file at `path` as `info(at:)` does, then reads every data byte
+  /// (a piece at a time into one reused buffer: memory stays bounded whatever the
+  /// file's size), so that an unreadable or short file is an error here.
+  public static func verify(at path: FilePath, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize)
+    throws(TensorIOError) -> Info
+  {
+    let file = try OpenFile(path: path)
+    let info = try file.readInfo(maxHeaderSize: maxHeaderSize)
+    let header = info.header
+    let piece = UnsafeMutableRawBufferPointer.allocate(
+      byteCount: min(4 << 20, max(header.dataBytes, 1)), alignment: 64)
+    defer { piece.deallocate() }
+    var done = 0
+    while done < header.dataBytes {
+      let part = UnsafeMutableRawBufferPointer(rebasing: piece[..<min(piece.count, header.dataBytes - done)])
+      try file.readExactly(at: header.dataOffset + done, into: part)
+      done += part.count
+    }
+    return info
+  }
+
   /// Loads the `.npy` file at `path` into host memory (numpy's `np.load`).
   public static func load(from path: FilePath, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize)
     throws(TensorIOError) -> NDArray

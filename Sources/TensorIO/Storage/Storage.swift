@@ -65,20 +65,72 @@ public final class Storage: @unchecked Sendable {
   /// Buffers at least this large are anonymous mappings with huge pages.
   static let mappingThreshold = 1 << 20
 
+  /// The unnamed file behind scratch storage, open while the storage lives.
+  private let scratchFile: FileDescriptor?
+
   private init(
     base: UnsafeMutableRawPointer, owner: Owner, byteCount: Int, isWritable: Bool,
-    mapping: (path: String, mode: MapMode)? = nil
+    mapping: (path: String, mode: MapMode)? = nil, scratchFile: FileDescriptor? = nil
   ) {
     self.state = Mutex(State(base: base, owner: owner))
     self.byteCount = byteCount
     self.isWritable = isWritable
     self.mapping = mapping
+    self.scratchFile = scratchFile
   }
 
   /// Allocates `byteCount` zeroed bytes aligned to 64 bytes.
   public convenience init(zeroedByteCount byteCount: Int) throws(TensorIOError) {
     let (base, owner) = try Storage.allocate(byteCount)
     self.init(base: base, owner: owner, byteCount: byteCount, isWritable: true)
+  }
+
+  /// Members this large are loaded into a scratch file rather than memory (see
+  /// `init(scratchByteCount:near:)`); `TENSORTOOL_SPILL_MIB` overrides the 256 MiB.
+  static let spillThreshold: Int = (environmentInteger("TENSORTOOL_SPILL_MIB", in: 0...(1 << 30)) ?? 256) << 20
+
+  /// `byteCount` zeroed, writable bytes whose memory use stays bounded: below
+  /// `spillThreshold` ordinary memory; from it on, a shared mapping of an unnamed
+  /// temporary file (`O_TMPFILE`, gone with the mapping) in the folder of `near` (a
+  /// file path), else in `$TMPDIR` or `/tmp`, so that the kernel can write the pages
+  /// out and drop them under memory pressure instead of the process being killed.
+  /// Falls back to memory where no such file can be made.
+  convenience init(scratchByteCount byteCount: Int, near: String?) throws(TensorIOError) {
+    if byteCount >= Storage.spillThreshold, let (start, length, fd) = Storage.scratchMapping(byteCount, near: near) {
+      self.init(
+        base: start, owner: .fileMapping(start: start, length: length), byteCount: byteCount, isWritable: true,
+        scratchFile: fd)
+      return
+    }
+    try self.init(zeroedByteCount: byteCount)
+  }
+
+  /// A zero-filled shared mapping of a new unnamed file of `byteCount` bytes, or nil.
+  private static func scratchMapping(_ byteCount: Int, near: String?) -> (
+    UnsafeMutableRawPointer, Int, FileDescriptor
+  )? {
+    var folders: [FilePath] = []
+    if let near, !FilePath(near).removingLastComponent().isEmpty {
+      folders.append(FilePath(near).removingLastComponent())
+    } else if near != nil {
+      folders.append(".")
+    }
+    if let tmp = getenv("TMPDIR").map({ String(cString: $0) }), !tmp.isEmpty { folders.append(FilePath(tmp)) }
+    folders.append("/tmp")
+    for folder in folders {
+      guard let fd = try? FileDescriptor.openUnnamed(in: folder, permissions: .ownerReadWrite) else { continue }
+      // Not on a file system held in memory (tmpfs), and with the blocks reserved: a
+      // write to a mapped page the disk has no room for would be a SIGBUS.
+      guard !fd.isInMemoryFileSystem, (try? fd.preallocate(length: byteCount)) != nil,
+        (try? fd.resize(to: Int64(byteCount))) != nil,
+        let start = try? VirtualMemory.mapFile(fd, length: max(byteCount, 1), mode: .readWrite)
+      else {
+        _ = try? fd.close()
+        continue
+      }
+      return (start, max(byteCount, 1), fd)
+    }
+    return nil
   }
 
   /// Maps bytes `dataOffset ..< dataOffset + byteCount` of an open file.
@@ -102,6 +154,7 @@ public final class Storage: @unchecked Sendable {
     self.byteCount = byteCount
     self.isWritable = mode != .readOnly
     self.mapping = (path, mode)
+    self.scratchFile = nil
   }
 
   private static func allocate(_ byteCount: Int) throws(TensorIOError) -> (UnsafeMutableRawPointer, Owner) {
@@ -124,6 +177,15 @@ public final class Storage: @unchecked Sendable {
 
   deinit {
     state.withLock { state in Storage.release(state.owner, base: state.base) }
+    _ = try? scratchFile?.close()
+  }
+
+  /// For scratch storage, starts writing bytes `offset ..< offset + length` out to its
+  /// file, so that their pages turn clean and can be dropped under memory pressure
+  /// (a memory-limited cgroup would otherwise fill with dirty pages); a no-op for
+  /// other storage. Wraps `sync_file_range(2)`.
+  func startWriteBack(offset: Int, length: Int) {
+    scratchFile?.startWriteBack(offset: Int64(offset), length: Int64(length))
   }
 
   private static func release(_ owner: Owner, base: UnsafeMutableRawPointer) {

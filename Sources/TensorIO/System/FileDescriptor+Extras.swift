@@ -33,6 +33,13 @@ extension FileDescriptor {
     if status == ENOSPC || status == EFBIG || status == EIO { throw Errno(rawValue: status) }
   }
 
+  /// Whether the file lies on a file system held in memory (tmpfs, ramfs), whose
+  /// pages cannot be written out to relieve memory. Wraps `fstatfs(2)`; false when
+  /// unknown.
+  var isInMemoryFileSystem: Bool {
+    tensortool_is_memory_fs(rawValue) == 1
+  }
+
   /// A new unnamed read-write file in `directory`, gone with its last descriptor
   /// unless `link(as:)` names it. Wraps `open(2)` with `O_TMPFILE` (Linux; elsewhere,
   /// and on file systems without it, throws `EOPNOTSUPP` or `EISDIR`).
