@@ -96,6 +96,14 @@ struct TransferEngineTests {
       #expect(same, "\(transfer)")
     }
     #expect(TransferEngineTests.sim.registrations == 0)
+    // Which path the engine took, from its own report: every chunk registered in place
+    // (read-only mapping), or every chunk staged.
+    let bytes = try #require(mapped.numpy().contiguousBytes)
+    let buffer = try DeviceBuffer(backend: TransferEngineTests.sim, byteCount: bytes.count)
+    let registered = try buffer.upload(try #require(bytes.baseAddress), count: bytes.count, path: .registered)
+    #expect(registered.chunks > 1 && registered.registered == registered.chunks, "\(registered)")
+    let staged = try buffer.upload(try #require(bytes.baseAddress), count: bytes.count, path: .staged)
+    #expect(staged.chunks > 1 && staged.staged == staged.chunks && staged.registered == 0, "\(staged)")
   }
 
   @Test("a chunk whose pages are already registered falls back to staging (automatic) or fails (registered)")

@@ -48,6 +48,10 @@ public final class Storage: @unchecked Sendable {
     /// Copy-on-write snapshots still borrowing this storage's bytes.
     var snapshots: [WeakStorage] = []
     var closed = false
+    /// The storage a snapshot borrowed from before it took its own copy: kept alive
+    /// as long as this storage, so that a reader that fetched the old base address
+    /// just before the separation never reads unmapped memory.
+    var formerSource: Storage?
   }
 
   struct WeakStorage {
@@ -263,12 +267,13 @@ public final class Storage: @unchecked Sendable {
   private func separate() throws(TensorIOError) {
     var failure: TensorIOError?
     state.withLock { state in
-      guard case .borrowed = state.owner else { return }
+      guard case .borrowed(let source) = state.owner else { return }
       do throws(TensorIOError) {
         let (copy, owner) = try Storage.allocate(byteCount)
         memcpy(copy, state.base, byteCount)
         state.base = copy
         state.owner = owner
+        state.formerSource = source
       } catch {
         failure = error
       }

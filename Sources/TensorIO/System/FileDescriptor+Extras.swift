@@ -59,16 +59,25 @@ extension FileDescriptor {
   /// Reads exactly `buffer.count` bytes at `offset`, looping over short reads.
   /// Returns the number of bytes read, smaller only at end of file. Wraps `pread(2)`.
   func readFully(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+    let seam = SystemCallSeam.current
     var done = 0
     while done < buffer.count {
-      let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<min(buffer.count, done + (1 << 30))])
+      let limit = min(1 << 30, seam?.maxRead ?? Int.max)
+      let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[done..<min(buffer.count, done + limit)])
       let n: Int
       do {
+        if let seam, seam.interruptsNextCall() { throw Errno.interrupted }
         n = try read(fromAbsoluteOffset: Int64(offset + done), into: chunk)
+      } catch Errno.interrupted {
+        continue
       } catch let error as Errno {
         throw error
       } catch {
         throw Errno.ioError
+      }
+      seam?.log.withLock {
+        $0.bytesRead += n
+        $0.reads += 1
       }
       if n == 0 { break }
       done += n
@@ -78,17 +87,27 @@ extension FileDescriptor {
 
   /// Writes all of `buffer` at `offset`, looping over short writes. Wraps `pwrite(2)`.
   func writeFully(at offset: Int, from buffer: UnsafeRawBufferPointer) throws(Errno) {
+    let seam = SystemCallSeam.current
     var done = 0
     while done < buffer.count {
       let chunk = UnsafeRawBufferPointer(rebasing: buffer[done..<min(buffer.count, done + (1 << 30))])
       let n: Int
       do {
+        if let seam {
+          if seam.interruptsNextCall() { throw Errno.interrupted }
+          if let failure = seam.writeFailure, seam.log.withLock({ $0.bytesWritten }) + chunk.count > failure.after {
+            throw failure.errno
+          }
+        }
         n = try write(toAbsoluteOffset: Int64(offset + done), chunk)
+      } catch Errno.interrupted {
+        continue
       } catch let error as Errno {
         throw error
       } catch {
         throw Errno.ioError
       }
+      seam?.log.withLock { $0.bytesWritten += n }
       if n == 0 { throw Errno.ioError }
       done += n
     }

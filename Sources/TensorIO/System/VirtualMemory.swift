@@ -87,6 +87,7 @@ enum VirtualMemory {
   /// Writes a shared mapping's dirty pages to the file and waits. Wraps `msync(2)`
   /// with `MS_SYNC`.
   static func sync(_ pointer: UnsafeMutableRawPointer, length: Int) throws(Errno) {
+    SystemCallSeam.current?.log.withLock { $0.synced.append((UInt(bitPattern: pointer), length)) }
     if msync(pointer, length, MS_SYNC) != 0 { throw Errno(rawValue: errno) }
   }
 
