@@ -190,7 +190,7 @@ struct Copy: ParsableCommand {
 
   private func checksum(_ tensor: Tensor) throws -> UInt32 {
     let array = try tensor.contiguous().numpy()
-    guard let bytes = array.contiguousBytes else { return 0 }
+    guard let bytes = array.unsafeContiguousBytes else { return 0 }
     return CRC32.checksum(bytes)
   }
 

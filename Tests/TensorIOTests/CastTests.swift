@@ -23,11 +23,11 @@ struct CastTests {
         let target = expected.dtype.withByteOrder(order)
         let out = try NDArray(zeros: source.shape, dtype: target)
         try Cast.convert(
-          source.storage.baseAddress, source.dtype, out.storage.mutableBase, target, count: source.count)
+          source.storage.unsafeBaseAddress, source.dtype, out.storage.mutableBase, target, count: source.count)
         let native = try out.copy(byteOrder: .little)
         #expect(
-          Array(native.contiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0))
-            == Array(expected.contiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0)),
+          Array(native.unsafeContiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0))
+            == Array(expected.unsafeContiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0)),
           "\(parts[0]) -> \(target)")
       }
       checked += 1
@@ -52,7 +52,7 @@ struct CastTests {
         let target = expected.dtype.withByteOrder(order)
         let out = try NDArray(zeros: source.shape, dtype: target)
         try Cast.convert(
-          source.storage.baseAddress, source.dtype, out.storage.mutableBase, target, count: source.count)
+          source.storage.unsafeBaseAddress, source.dtype, out.storage.mutableBase, target, count: source.count)
         let width = target.itemSize
         let got = Support.littleEndianUnits(try Support.canonicalBytes(out), width: width)
         let want = Support.littleEndianUnits(try Support.canonicalBytes(expected), width: width)
@@ -69,14 +69,14 @@ struct CastTests {
   func undefinedCases() throws {
     let source = try NDArray([.nan, .infinity, -.infinity, 300, -300, 1e30] as [Double], shape: [6])
     let out = try NDArray(zeros: [6], dtype: .int8)
-    try Cast.convert(source.storage.baseAddress, source.dtype, out.storage.mutableBase, .int8, count: 6)
+    try Cast.convert(source.storage.unsafeBaseAddress, source.dtype, out.storage.mutableBase, .int8, count: 6)
     #expect(try out.elements(as: Int8.self) == [0, 127, -128, 127, -128, 127])
     let unsigned = try NDArray(zeros: [6], dtype: .uint64)
-    try Cast.convert(source.storage.baseAddress, source.dtype, unsigned.storage.mutableBase, .uint64, count: 6)
+    try Cast.convert(source.storage.unsafeBaseAddress, source.dtype, unsigned.storage.mutableBase, .uint64, count: 6)
     #expect(try unsigned.elements(as: UInt64.self) == [0, .max, 0, 300, 0, .max])
     #expect(throws: TensorIOError.self) {
       try Cast.convert(
-        source.storage.baseAddress, source.dtype, out.storage.mutableBase, DType(.bytes(length: 8)), count: 1)
+        source.storage.unsafeBaseAddress, source.dtype, out.storage.mutableBase, DType(.bytes(length: 8)), count: 1)
     }
   }
 }

@@ -74,12 +74,12 @@ struct KernelTests {
       let back = try Conversion.converted(out, dtype: .float32, order: .c)
       #expect(try back.elements(as: Float.self) == values, "\(target.name)")
       // Fortran order in memory: element (3, 5, ...) sits at 3 + 5 * shape[0].
-      let bytes = try #require(out.contiguousBytes)
+      let bytes = try #require(out.unsafeContiguousBytes)
       let size = target.itemSize
       let probe = Array(bytes[(size * (shape[0] * 5 + 3))..<(size * (shape[0] * 5 + 4))])
       let cIndex = 3 * shape.dropFirst().reduce(1, *) + 5 * shape.dropFirst(2).reduce(1, *)
       let expected = try Conversion.converted(try NDArray([values[cIndex]], shape: [1]), dtype: target, order: .c)
-      #expect(probe == Array(try #require(expected.contiguousBytes)), "\(target.name)")
+      #expect(probe == Array(try #require(expected.unsafeContiguousBytes)), "\(target.name)")
     }
   }
 
@@ -100,7 +100,7 @@ struct KernelTests {
     let written = try NDArray(contentsOf: FilePath(path))
     let expected = try Conversion.converted(array, dtype: target, order: order)
     #expect(written.dtype == target && written.shape == shape)
-    let same = written.contiguousBytes.map(Array.init) == expected.contiguousBytes.map(Array.init)
+    let same = written.unsafeContiguousBytes.map(Array.init) == expected.unsafeContiguousBytes.map(Array.init)
     #expect(same, "the written data differs from the in-memory conversion")
     #expect(reports.count >= 3 && reports == reports.sorted())
     let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int

@@ -69,7 +69,7 @@ struct LargeTransferTests {
     let a = try NPYFile.map(source)
     let b = try NPYFile.map(back)
     #expect(a.byteCount == b.byteCount && a.byteCount > 1 << 32)
-    guard let x = a.contiguousBytes?.baseAddress, let y = b.contiguousBytes?.baseAddress else {
+    guard let x = a.unsafeContiguousBytes?.baseAddress, let y = b.unsafeContiguousBytes?.baseAddress else {
       Issue.record("not contiguous")
       return
     }

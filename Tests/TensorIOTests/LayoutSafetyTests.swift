@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import TensorIO
@@ -32,5 +33,26 @@ struct LayoutSafetyTests {
     #expect(try column.elements(as: Float.self) == [3, 6])
     #expect(column.sharesStorage(with: array))
     #expect(try array.transposed().elements(as: Float.self) == [1, 4, 2, 5, 3, 6])
+  }
+}
+
+@Suite("paths as String or FilePath")
+struct StringPathTests {
+  @Test("every entry point takes a String variable as well as a FilePath")
+  func stringPaths() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let npy: String = dir.appendingPathComponent("a.npy").path
+    let npz: String = dir.appendingPathComponent("a.npz").path
+    let array = try NDArray([1, 2, 3] as [Int32], shape: [3])
+    try array.write(to: npy)
+    #expect(try NDArray(contentsOf: npy).elements(as: Int32.self) == [1, 2, 3])
+    #expect(try NDArray(mapping: npy).elements(as: Int32.self) == [1, 2, 3])
+    #expect(try NPYFile.info(at: npy).header.shape == [3])
+    #expect(try NPYFile.verify(at: npy).header.shape == [3])
+    try NPZArchive.write([("a", array)], to: npz)
+    try NPZArchive.update(npz, adding: [.init(name: "b", array: array, dtype: .int32, order: .c)])
+    #expect(try NPZArchive(path: npz).members.map(\.key) == ["a", "b"])
+    #expect(try Tensor(mapping: npy).elements(as: Int32.self) == [1, 2, 3])
   }
 }

@@ -19,7 +19,7 @@ struct NDArrayTests {
     #expect(try f.elements(as: Float.self) == [1, 2, 3, 4, 5, 6])
     #expect(try f.value(at: [0, 1], as: Float.self) == 2)
     // Raw bytes are big-endian and column-major: 1, 4, 2, 5, 3, 6.
-    let raw = Array(f.contiguousBytes!)
+    let raw = Array(f.unsafeContiguousBytes!)
     #expect(Array(raw[4..<8]) == [0x40, 0x80, 0, 0])
   }
 
@@ -35,7 +35,7 @@ struct NDArrayTests {
     #expect(try na.value(at: [0, 0], as: Float.self) == 10)
     #expect(try nac.value(at: [0, 0], as: Float.self) == 20)
     #expect(!nac.sharesStorage(with: na))
-    #expect(nac.storage.baseAddress != na.storage.baseAddress)
+    #expect(nac.storage.unsafeBaseAddress != na.storage.unsafeBaseAddress)
   }
 
   @Test("save replaces the destination atomically and leaves no temporary")
@@ -94,6 +94,6 @@ struct NDArrayTests {
     let path = FilePath(dir.appendingPathComponent("big.npy").path)
     try a.write(to: path)
     let b = try NDArray(contentsOf: path)
-    #expect(memcmp(a.storage.baseAddress, b.storage.baseAddress, a.byteCount) == 0)
+    #expect(memcmp(a.storage.unsafeBaseAddress, b.storage.unsafeBaseAddress, a.byteCount) == 0)
   }
 }

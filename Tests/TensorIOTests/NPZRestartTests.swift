@@ -64,9 +64,9 @@ struct NPZRestartTests {
     #expect(zip(entry.restarts, entry.restarts.dropFirst()).allSatisfy { $0.compressedOffset < $1.compressedOffset })
     let (parallel, bytes) = try Self.inflateInParallel(path)
     #expect(parallel)
-    #expect(bytes == Array(try #require(array.contiguousBytes)))
+    #expect(bytes == Array(try #require(array.unsafeContiguousBytes)))
     let loaded = try NPZArchive(path: path).load("a")
-    #expect(Array(try #require(loaded.contiguousBytes)) == bytes)
+    #expect(Array(try #require(loaded.unsafeContiguousBytes)) == bytes)
   }
 
   @Test("a restart index that lies is caught: the member still loads right, in one pass")
@@ -86,7 +86,7 @@ struct NPZRestartTests {
       #expect(archive.entries.first?.restarts.count == 3)
       #expect(try Self.inflateInParallel(path).0 == false, "shift \(shift)")
       let loaded = try NPZArchive(path: path).load("a")
-      #expect(Array(try #require(loaded.contiguousBytes)) == Array(try #require(array.contiguousBytes)))
+      #expect(Array(try #require(loaded.unsafeContiguousBytes)) == Array(try #require(array.unsafeContiguousBytes)))
     }
     // A malformed field (not whole pairs) is ignored, not an error.
     file[field - 2] = UInt8(entry.restarts.count * 16 - 1)
@@ -100,7 +100,7 @@ struct NPZRestartTests {
     let dir = try Support.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     let array = try Self.weights(count: 1_200_000)  // 4.6 MiB: restart points at 0 and 4 MiB of data
-    let expected = Array(try #require(array.contiguousBytes))
+    let expected = Array(try #require(array.unsafeContiguousBytes))
     let (path, entry) = try Self.write(array, in: dir)
     #expect(entry.restarts.count == 2)
     let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path.string)))
@@ -123,7 +123,7 @@ struct NPZRestartTests {
       try Data(bytes).write(to: URL(fileURLWithPath: path.string))
       switch Result(catching: { () throws(TensorIOError) in try NPZArchive(path: path).load("a") }) {
       case .success(let array):
-        #expect(array.contiguousBytes.map(Array.init) == expected, "round \(round)")
+        #expect(array.unsafeContiguousBytes.map(Array.init) == expected, "round \(round)")
         loaded += 1
       case .failure(let error):
         #expect(error.path?.hasPrefix(path.string) == true, "\(error)")

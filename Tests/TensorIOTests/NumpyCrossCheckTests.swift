@@ -55,7 +55,7 @@ struct NumpyCrossCheckTests {
             let array = try canonical.copy(order: order, byteOrder: byteOrder)
             let name = "a\(written)"
             try array.write(to: FilePath(dir.appendingPathComponent(name + ".npy").path))
-            try Data(Array(canonical.contiguousBytes!)).write(to: dir.appendingPathComponent(name + ".bin"))
+            try Data(Array(canonical.unsafeContiguousBytes!)).write(to: dir.appendingPathComponent(name + ".bin"))
             let fortran = array.isFortranContiguous && !array.isCContiguous
             list += "\(name)\t\(dtype)\t\(shape.map(String.init).joined(separator: ","))\t\(fortran ? "F" : "C")\n"
             written += 1

@@ -66,7 +66,7 @@ enum Support {
   /// The canonical bytes of an array: C order, little-endian, as the generator hashes them.
   static func canonicalBytes(_ array: NDArray) throws -> [UInt8] {
     let copy = try array.copy(order: .c, byteOrder: .little)
-    return Array(copy.contiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0))
+    return Array(copy.unsafeContiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0))
   }
 
   /// The bit patterns of every element, read through the typed accessor for the dtype's

@@ -27,7 +27,7 @@ struct SystemSeamTests {
       try SystemCallSeam.$current.withValue(seam) { try array.storage.flush() }
       let synced = seam.log.withLock { $0.synced }
       if mode == .readWrite {
-        let base = UInt(bitPattern: array.storage.baseAddress)
+        let base = UInt(bitPattern: array.storage.unsafeBaseAddress)
         // The mapping starts at the file's first byte, before the data.
         #expect(synced.contains { $0.start <= base && base + 20_000 <= $0.start + UInt($0.length) }, "\(synced)")
       } else {
@@ -102,9 +102,9 @@ struct SystemSeamTests {
     let snapshot = try root!.copyOnWriteSnapshot()
     root = nil
     // A reader may still hold the address it fetched before the write separates.
-    let address = snapshot.baseAddress
+    let address = snapshot.unsafeBaseAddress
     try snapshot.withUnsafeMutableBytes { $0.storeBytes(of: 1, as: UInt8.self) }
-    #expect(snapshot.baseAddress != address)
+    #expect(snapshot.unsafeBaseAddress != address)
     #expect(watched != nil, "the borrowed storage was released while a snapshot could still be read from it")
   }
 }

@@ -20,7 +20,7 @@ struct TensorSemanticsTests {
   func numpyShares(viaTensorWrite: Bool) throws {
     let a = try Tensor.ones([1, 2])
     let na = try a.numpy()
-    #expect(na.storage.baseAddress == (try a.hostStorage()).baseAddress)  // no bytes copied
+    #expect(na.storage.unsafeBaseAddress == (try a.hostStorage()).unsafeBaseAddress)  // no bytes copied
     if viaTensorWrite {
       try a.setValue(Float(10), at: [0, 0])
       #expect(try na.elements(as: Float.self) == [10, 1])
@@ -39,7 +39,7 @@ struct TensorSemanticsTests {
     #expect(try nac.elements(as: Float.self) == [10, 1])
     #expect(try na.elements(as: Float.self) == [1, 1])
     #expect(try a.elements(as: Float.self) == [1, 1])
-    #expect(nac.storage.baseAddress != na.storage.baseAddress)
+    #expect(nac.storage.unsafeBaseAddress != na.storage.unsafeBaseAddress)
   }
 
   @Test("requiresGrad: numpy() throws PyTorch's message; detach().numpy() shares", arguments: TestDevices.all)
@@ -127,13 +127,13 @@ struct CopyOnWriteTests {
     let shape = large ? [1024, 1024] : [1, 2]
     let a = try Tensor.ones(shape)
     let snapshot = try a.numpy(.copyOnWrite)
-    #expect(snapshot.storage.baseAddress == (try a.hostStorage()).baseAddress)
+    #expect(snapshot.storage.unsafeBaseAddress == (try a.hostStorage()).unsafeBaseAddress)
     #expect(snapshot.storage.isBorrowing)
     try a.setValue(Float(10), at: [0, 0])
     #expect(try a.value(at: [0, 0], as: Float.self) == 10)
     #expect(try snapshot.value(at: [0, 0], as: Float.self) == 1)
     #expect(!snapshot.storage.isBorrowing)
-    #expect(snapshot.storage.baseAddress != (try a.hostStorage()).baseAddress)
+    #expect(snapshot.storage.unsafeBaseAddress != (try a.hostStorage()).unsafeBaseAddress)
     // Both independent from now on.
     try snapshot.setValue(Float(20), at: [0, 1])
     #expect(try a.value(at: [0, 1], as: Float.self) == 1)
@@ -146,7 +146,7 @@ struct CopyOnWriteTests {
     try snapshot.setValue(Float(10), at: [0, 0])
     #expect(try snapshot.elements(as: Float.self) == [10, 1])
     #expect(try a.elements(as: Float.self) == [1, 1])
-    #expect(snapshot.storage.baseAddress != (try a.hostStorage()).baseAddress)
+    #expect(snapshot.storage.unsafeBaseAddress != (try a.hostStorage()).unsafeBaseAddress)
     try a.setValue(Float(5), at: [0, 1])
     #expect(try snapshot.elements(as: Float.self) == [10, 1])
   }
@@ -156,7 +156,7 @@ struct CopyOnWriteTests {
     let a = try Tensor.ones([4])
     let s1 = try a.numpy(.copyOnWrite)
     let s2 = try Tensor(s1).numpy(.copyOnWrite)
-    #expect(s2.storage.baseAddress == (try a.hostStorage()).baseAddress)
+    #expect(s2.storage.unsafeBaseAddress == (try a.hostStorage()).unsafeBaseAddress)
     try s1.setValue(Float(7), at: [0])
     #expect(try s2.value(at: [0], as: Float.self) == 1)
     try a.setValue(Float(9), at: [1])
@@ -173,7 +173,7 @@ struct CopyOnWriteTests {
     try NDArray([1, 2, 3] as [Float], shape: [3]).write(to: FilePath(path))
     let t = try Tensor(mapping: path, mode: .readWrite)
     let snapshot = try t.numpy(.copyOnWrite)
-    #expect(snapshot.storage.baseAddress == (try t.hostStorage()).baseAddress)
+    #expect(snapshot.storage.unsafeBaseAddress == (try t.hostStorage()).unsafeBaseAddress)
     try t.setValue(Float(30), at: [2])
     try t.hostStorage().flush()
     #expect(try snapshot.elements(as: Float.self) == [1, 2, 3])

@@ -92,13 +92,13 @@ struct TransferEngineTests {
     for transfer in [TransferPath.registered, .automatic, .staged] {
       let device = try mapped.to(.sim(3), path: transfer)
       let back = try device.cpu(path: transfer).numpy()
-      let same = back.contiguousBytes.map(Array.init) == array.contiguousBytes.map(Array.init)
+      let same = back.unsafeContiguousBytes.map(Array.init) == array.unsafeContiguousBytes.map(Array.init)
       #expect(same, "\(transfer)")
     }
     #expect(TransferEngineTests.sim.registrations == 0)
     // Which path the engine took, from its own report: every chunk registered in place
     // (read-only mapping), or every chunk staged.
-    let bytes = try #require(mapped.numpy().contiguousBytes)
+    let bytes = try #require(mapped.numpy().unsafeContiguousBytes)
     let buffer = try DeviceBuffer(backend: TransferEngineTests.sim, byteCount: bytes.count)
     let registered = try buffer.upload(try #require(bytes.baseAddress), count: bytes.count, path: .registered)
     #expect(registered.chunks > 1 && registered.registered == registered.chunks, "\(registered)")
@@ -320,7 +320,7 @@ struct TransferEngineTests {
     let device = try NPZArchive(path: path).load("a", to: .sim(3), progress: progress)
     #expect(device.device == .sim(3))
     let back = try device.cpu().numpy()
-    #expect(Array(try #require(back.contiguousBytes)) == Array(try #require(array.contiguousBytes)))
+    #expect(Array(try #require(back.unsafeContiguousBytes)) == Array(try #require(array.unsafeContiguousBytes)))
     #expect(progress.bytes == array.byteCount)
     #expect(TransferEngineTests.sim.registrations == 0)
   }
@@ -335,7 +335,9 @@ struct TransferEngineTests {
         let device = try archive.load(member.key, to: .sim(3), progress: progress)
         #expect(device.device == .sim(3) && device.shape == host.shape && device.dtype == host.dtype)
         let back = try device.cpu().numpy()
-        #expect(back.contiguousBytes.map(Array.init) == host.contiguousBytes.map(Array.init), "\(path):\(member.key)")
+        #expect(
+          back.unsafeContiguousBytes.map(Array.init) == host.unsafeContiguousBytes.map(Array.init),
+          "\(path):\(member.key)")
         #expect(progress.bytes == host.count * host.dtype.itemSize)
         chunks = max(chunks, progress.bytes / TransferEngineTests.chunk)
       }

@@ -56,7 +56,9 @@ public final class NPZArchive: @unchecked Sendable {
   private let maxHeaderSize: Int
 
   /// Opens the archive at `path`, reading and checking its central directory.
-  public init(path: FilePath, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize) throws(TensorIOError) {
+  public init(path: some FilePathConvertible, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize) throws(TensorIOError)
+  {
+    let path = path.filePath
     archive = try ZipArchive(path: path)
     self.path = path.string
     self.maxHeaderSize = maxHeaderSize
@@ -142,7 +144,7 @@ public final class NPZArchive: @unchecked Sendable {
       let mapped = try map(key)
       let crc = Mutex<Result<UInt32, TensorIOError>?>(nil)
       let checked = DispatchSemaphore(value: 0)
-      nonisolated(unsafe) let data = mapped.contiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
+      nonisolated(unsafe) let data = mapped.unsafeContiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
       let (archiveRef, header, spec) = (self, info.header, spec(key))
       DispatchQueue.global().async {
         let value = Result { () throws(TensorIOError) in

@@ -34,9 +34,11 @@ extension NPZArchive {
   /// (memory stays bounded; a mapped array is written straight from its mapping), in
   /// ZIP64 exactly when needed. Atomic: temporary file, sync, rename.
   public static func write(
-    _ arrays: [(name: String, array: NDArray)], to path: FilePath, compression: WriteCompression = .stored,
+    _ arrays: [(name: String, array: NDArray)], to path: some FilePathConvertible,
+    compression: WriteCompression = .stored,
     durability: Durability = .synced
   ) throws(TensorIOError) {
+    let path = path.filePath
     try write(arrays, to: path, compression: compression, durability: durability, forceZip64: false)
   }
 
@@ -75,9 +77,10 @@ extension NPZArchive {
   /// `progress`, when given, is called after each piece with the members' data bytes
   /// done so far (of the sum of `count * dtype.itemSize` over the plans).
   public static func write(
-    _ plans: [MemberPlan], to path: FilePath, compression: WriteCompression = .stored,
+    _ plans: [MemberPlan], to path: some FilePathConvertible, compression: WriteCompression = .stored,
     durability: Durability = .synced, forceZip64: Bool = false, progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
+    let path = path.filePath
     try checkNames(plans, path: path)
     try AtomicFile.write(to: path, durability: durability) { (file: AtomicFile) throws(TensorIOError) in
       let zip = ZipWriter(file: file, forceZip64: forceZip64)
@@ -101,9 +104,11 @@ extension NPZArchive {
   /// `path` that is not a readable zip archive is an error and stays as it is.
   /// `progress` counts the plans' data bytes, as for `write(_:to:)`.
   public static func update(
-    _ path: FilePath, adding plans: [MemberPlan], removing: [String] = [], compression: WriteCompression = .stored,
+    _ path: some FilePathConvertible, adding plans: [MemberPlan], removing: [String] = [],
+    compression: WriteCompression = .stored,
     durability: Durability = .synced, progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
+    let path = path.filePath
     let existing: ZipArchive
     do {
       existing = try ZipArchive(path: path)
@@ -178,7 +183,7 @@ extension NPZArchive {
       target == array.dtype
       && Layout.isContiguous(shape: array.shape, strides: array.strides, itemSize: target.itemSize, order: order)
     let converted = direct ? nil : try ConvertedPieces(array, to: target, order: order)
-    let directBytes = direct ? array.contiguousBytes : nil
+    let directBytes = direct ? array.unsafeContiguousBytes : nil
     var directOffset = 0
     let piece = 64 << 20
     var previous = 0

@@ -54,9 +54,11 @@ public enum Conversion {
   /// (memory bounded by `chunkElements` of source and target per core), atomically.
   /// `progress`, when given, is called after each piece with the bytes written so far.
   public static func writeNPY(
-    _ array: NDArray, to path: FilePath, dtype target: DType, order: MemoryOrder, durability: Durability = .synced,
+    _ array: NDArray, to path: some FilePathConvertible, dtype target: DType, order: MemoryOrder,
+    durability: Durability = .synced,
     progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
+    let path = path.filePath
     let fortran = Layout.savedOrder(shape: array.shape, itemSize: target.itemSize, requested: order) == .fortran
     let (_, header) = try NPYHeader(dtype: target, shape: array.shape, fortranOrder: fortran).encoded()
     let total = header.count + array.count * target.itemSize

@@ -10,9 +10,11 @@ extension NPYFile {
   /// is saved as its values, as `torch.save` does. `transfer` chooses how bytes leave
   /// the device; `progress`, when given, is called with the data bytes written so far.
   public static func save(
-    _ tensor: Tensor, to path: FilePath, durability: Durability = .synced, transfer: TransferPath = .automatic,
+    _ tensor: Tensor, to path: some FilePathConvertible, durability: Durability = .synced,
+    transfer: TransferPath = .automatic,
     progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
+    let path = path.filePath
     let layout = tensor.layout
     guard case .device(let memory) = tensor.buffer, layout.isCContiguous || layout.isFortranContiguous else {
       try save(tensor.detach().cpu(path: transfer).numpy(), to: path, durability: durability, progress: progress)

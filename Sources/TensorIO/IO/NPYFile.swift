@@ -15,9 +15,10 @@ public enum NPYFile {
   /// Reads and validates the header of the `.npy` file at `path` without reading its
   /// data: the preamble, the header dict, and that the file holds the data bytes the
   /// header promises.
-  public static func info(at path: FilePath, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize)
+  public static func info(at path: some FilePathConvertible, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize)
     throws(TensorIOError) -> Info
   {
+    let path = path.filePath
     let file = try OpenFile(path: path)
     return try file.readInfo(maxHeaderSize: maxHeaderSize)
   }
@@ -25,9 +26,10 @@ public enum NPYFile {
   /// Checks the `.npy` file at `path` as `info(at:)` does, then reads every data byte
   /// (a piece at a time into one reused buffer: memory stays bounded whatever the
   /// file's size), so that an unreadable or short file is an error here.
-  public static func verify(at path: FilePath, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize)
+  public static func verify(at path: some FilePathConvertible, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize)
     throws(TensorIOError) -> Info
   {
+    let path = path.filePath
     let file = try OpenFile(path: path)
     let info = try file.readInfo(maxHeaderSize: maxHeaderSize)
     let header = info.header
@@ -44,9 +46,10 @@ public enum NPYFile {
   }
 
   /// Loads the `.npy` file at `path` into host memory (numpy's `np.load`).
-  public static func load(from path: FilePath, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize)
+  public static func load(from path: some FilePathConvertible, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize)
     throws(TensorIOError) -> NDArray
   {
+    let path = path.filePath
     let file = try OpenFile(path: path)
     let info = try file.readInfo(maxHeaderSize: maxHeaderSize)
     let header = info.header
@@ -63,8 +66,10 @@ public enum NPYFile {
   /// the data is synced to stable storage before this returns (the default) or not.
   /// `progress`, when given, is called as data is written with the bytes written so far.
   public static func save(
-    _ array: NDArray, to path: FilePath, durability: Durability = .synced, progress: ((Int) -> Void)? = nil
+    _ array: NDArray, to path: some FilePathConvertible, durability: Durability = .synced,
+    progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
+    let path = path.filePath
     try array.storage.checkOpen()
     let fortran = !array.isCContiguous && array.isFortranContiguous
     let source = array.isCContiguous || array.isFortranContiguous ? array : try array.copy(order: .c)
@@ -73,7 +78,7 @@ public enum NPYFile {
     try AtomicFile.write(to: path, expectedSize: size, durability: durability) {
       (file: AtomicFile) throws(TensorIOError) in
       try typedThrows { try headerBytes.withUnsafeBytes { try file.write($0, at: 0) } }
-      guard let data = source.contiguousBytes else { return }
+      guard let data = source.unsafeContiguousBytes else { return }
       let piece = 64 << 20
       var done = 0
       while done < data.count {
@@ -98,8 +103,9 @@ extension NPYFile {
   /// A file shorter than its header promises is refused and left untouched (numpy's
   /// `r+` would grow it). The mapping lives as long as any array, tensor or view over it.
   public static func map(
-    _ path: FilePath, mode: MapMode = .readOnly, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize
+    _ path: some FilePathConvertible, mode: MapMode = .readOnly, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize
   ) throws(TensorIOError) -> NDArray {
+    let path = path.filePath
     let file = try OpenFile(path: path, writable: mode == .readWrite)
     let header = try file.readInfo(maxHeaderSize: maxHeaderSize).header
     let storage = try Storage(
@@ -111,19 +117,27 @@ extension NPYFile {
 
 extension NDArray {
   /// Maps the `.npy` file at `path` (see `NPYFile.map`).
-  public init(mapping path: FilePath, mode: MapMode = .readOnly, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize)
+  public init(
+    mapping path: some FilePathConvertible, mode: MapMode = .readOnly,
+    maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize
+  )
     throws(TensorIOError)
   {
+    let path = path.filePath
     self = try NPYFile.map(path, mode: mode, maxHeaderSize: maxHeaderSize)
   }
 
   /// Loads the `.npy` file at `path` (numpy's `np.load`).
-  public init(contentsOf path: FilePath, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize) throws(TensorIOError) {
+  public init(contentsOf path: some FilePathConvertible, maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize)
+    throws(TensorIOError)
+  {
+    let path = path.filePath
     self = try NPYFile.load(from: path, maxHeaderSize: maxHeaderSize)
   }
 
   /// Saves the array to `path` as `np.save` does, atomically (see `NPYFile.save`).
-  public func write(to path: FilePath, durability: Durability = .synced) throws(TensorIOError) {
+  public func write(to path: some FilePathConvertible, durability: Durability = .synced) throws(TensorIOError) {
+    let path = path.filePath
     try NPYFile.save(self, to: path, durability: durability)
   }
 }

@@ -43,8 +43,8 @@ public enum ArrayComparison {
       let size = a.dtype.itemSize
       var differing = 0
       var first: Int?
-      let l = left.storage.baseAddress
-      let r = right.storage.baseAddress
+      let l = left.storage.unsafeBaseAddress
+      let r = right.storage.unsafeBaseAddress
       for i in 0..<count where memcmp(l + i * size, r + i * size, size) != 0 {
         differing += 1
         if first == nil { first = i }

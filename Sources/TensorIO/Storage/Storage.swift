@@ -206,7 +206,7 @@ public final class Storage: @unchecked Sendable {
   /// The first byte, for reading and for identity: two storages whose addresses are
   /// equal share bytes (a snapshot nobody has written yet shares its source's). Never
   /// null. Write through `withUnsafeMutableBytes` only.
-  public var baseAddress: UnsafeRawPointer { UnsafeRawPointer(state.withLock { $0.base }) }
+  public var unsafeBaseAddress: UnsafeRawPointer { UnsafeRawPointer(state.withLock { $0.base }) }
 
   /// The current bytes, for internal reads and for writes already prepared.
   var mutableBase: UnsafeMutableRawPointer { state.withLock { $0.base } }
@@ -214,7 +214,7 @@ public final class Storage: @unchecked Sendable {
   /// Whether two storages hold the same bytes: the same storage, or a copy-on-write
   /// snapshot not yet separated from its source.
   public func sharesBytes(with other: Storage) -> Bool {
-    self === other || baseAddress == other.baseAddress
+    self === other || unsafeBaseAddress == other.unsafeBaseAddress
   }
 
   /// Whether `close()` was called.
@@ -232,7 +232,7 @@ public final class Storage: @unchecked Sendable {
   /// Calls `body` with the bytes for reading.
   public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
     try checkOpen()
-    return try body(UnsafeRawBufferPointer(start: baseAddress, count: byteCount))
+    return try body(UnsafeRawBufferPointer(start: unsafeBaseAddress, count: byteCount))
   }
 
   /// Calls `body` with the bytes for writing, after separating any copy-on-write

@@ -77,9 +77,9 @@ public struct NDArray: HostArray {
 
   /// The element bytes of a contiguous array, in memory order, for reading, or `nil`
   /// when the array is not contiguous in either order. Valid while the storage lives.
-  public var contiguousBytes: UnsafeRawBufferPointer? {
+  public var unsafeContiguousBytes: UnsafeRawBufferPointer? {
     guard isCContiguous || isFortranContiguous else { return nil }
     let lowest = Layout.extent(shape: shape, strides: strides, itemSize: dtype.itemSize)?.lowest ?? 0
-    return UnsafeRawBufferPointer(start: storage.baseAddress + byteOffset + lowest, count: byteCount)
+    return UnsafeRawBufferPointer(start: storage.unsafeBaseAddress + byteOffset + lowest, count: byteCount)
   }
 }

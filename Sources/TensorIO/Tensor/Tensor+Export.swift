@@ -77,7 +77,7 @@ extension Tensor {
       let memory = try DeviceBuffer(backend: backend, byteCount: source.layout.byteCount)
       let lowest = Layout.extent(shape: source.shape, strides: source.strides, itemSize: dtype.itemSize)?.lowest ?? 0
       try memory.upload(
-        sourceStorage.baseAddress + source.byteOffset + lowest, count: source.layout.byteCount, path: path,
+        sourceStorage.unsafeBaseAddress + source.byteOffset + lowest, count: source.layout.byteCount, path: path,
         progress: progress)
       var deviceLayout = source.layout
       deviceLayout.byteOffset = -lowest
