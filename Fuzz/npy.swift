@@ -1,20 +1,14 @@
 // libFuzzer target: a whole .npy file read, mapped and converted, on arbitrary bytes.
 // Built and run by scripts/fuzz (swiftc -sanitize=fuzzer,address).
-import Glibc
 import SystemPackage
 import TensorIO
 
 /// The input as a file (the readers take paths), rewritten for every input.
-let fuzzPath: FilePath = FilePath("/tmp/tensortool-fuzz-\(getpid()).npy")
+let fuzzPath = fuzzInputPath("npy")
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzNPY(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-  guard
-    let fd = try? FileDescriptor.open(
-      fuzzPath, .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
-  else { return 0 }
-  _ = try? fd.writeAll(UnsafeRawBufferPointer(start: data, count: size))
-  _ = try? fd.close()
+  guard writeFuzzInput(data, size, to: fuzzPath) else { return 0 }
   _ = try? NPYFile.info(at: fuzzPath)
   if let array = try? NDArray(contentsOf: fuzzPath), array.byteCount <= 1 << 20 {
     _ = try? array.copy(order: .fortran, byteOrder: .big)

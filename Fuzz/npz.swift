@@ -1,21 +1,15 @@
 // libFuzzer target: an .npz archive opened, every member's header read, loaded, mapped
 // and verified (CRC-32, inflate, ZIP64 records, data descriptors, restart points), on
 // arbitrary bytes. Built and run by scripts/fuzz (swiftc -sanitize=fuzzer,address).
-import Glibc
 import SystemPackage
 import TensorIO
 
 /// The input as a file (the readers take paths), rewritten for every input.
-let fuzzPath: FilePath = FilePath("/tmp/tensortool-fuzz-\(getpid()).npz")
+let fuzzPath = fuzzInputPath("npz")
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzNPZ(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-  guard
-    let fd = try? FileDescriptor.open(
-      fuzzPath, .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
-  else { return 0 }
-  _ = try? fd.writeAll(UnsafeRawBufferPointer(start: data, count: size))
-  _ = try? fd.close()
+  guard writeFuzzInput(data, size, to: fuzzPath) else { return 0 }
   guard let archive = try? NPZArchive(path: fuzzPath) else { return 0 }
   for member in archive.members where member.uncompressedBytes <= 16 << 20 {
     _ = try? archive.info(member.key)

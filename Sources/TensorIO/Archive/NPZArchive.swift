@@ -237,16 +237,7 @@ public final class NPZArchive: @unchecked Sendable {
       _ = try info(key)
     }
     var crc = CRC32()
-    let piece = UnsafeMutableRawBufferPointer.allocate(
-      byteCount: min(4 << 20, max(entry.compressedSize, 1)), alignment: 64)
-    defer { piece.deallocate() }
-    var done = 0
-    while done < entry.compressedSize {
-      let part = UnsafeMutableRawBufferPointer(rebasing: piece[..<min(piece.count, entry.compressedSize - done)])
-      try archive.file.readExactly(at: start + done, into: part)
-      crc.update(UnsafeRawBufferPointer(part))
-      done += part.count
-    }
+    try archive.file.readInPieces(at: start, count: entry.compressedSize) { crc.update($0) }
     guard crc.value == entry.crc32 else {
       throw TensorIOError(.checksumMismatch(expected: entry.crc32, actual: crc.value), path: spec(key))
     }

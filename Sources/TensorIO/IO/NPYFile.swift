@@ -33,15 +33,7 @@ public enum NPYFile {
     let file = try OpenFile(path: path)
     let info = try file.readInfo(maxHeaderSize: maxHeaderSize)
     let header = info.header
-    let piece = UnsafeMutableRawBufferPointer.allocate(
-      byteCount: min(4 << 20, max(header.dataBytes, 1)), alignment: 64)
-    defer { piece.deallocate() }
-    var done = 0
-    while done < header.dataBytes {
-      let part = UnsafeMutableRawBufferPointer(rebasing: piece[..<min(piece.count, header.dataBytes - done)])
-      try file.readExactly(at: header.dataOffset + done, into: part)
-      done += part.count
-    }
+    try file.readInPieces(at: header.dataOffset, count: header.dataBytes) { _ in }
     return info
   }
 

@@ -105,6 +105,23 @@ final class OpenFile {
     if let error = failure.error { throw error }
   }
 
+  /// Reads bytes `offset ..< offset + count` a piece of at most 4 MiB at a time into
+  /// one reused buffer, handing each piece to `body` in order: memory stays bounded
+  /// whatever `count` is.
+  func readInPieces(
+    at offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws(TensorIOError) -> Void
+  ) throws(TensorIOError) {
+    let piece = UnsafeMutableRawBufferPointer.allocate(byteCount: min(4 << 20, max(count, 1)), alignment: 64)
+    defer { piece.deallocate() }
+    var done = 0
+    while done < count {
+      let part = UnsafeMutableRawBufferPointer(rebasing: piece[..<min(piece.count, count - done)])
+      try readExactly(at: offset + done, into: part)
+      try body(UnsafeRawBufferPointer(part))
+      done += part.count
+    }
+  }
+
   func readExactly(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(TensorIOError) {
     let n: Int
     do {
