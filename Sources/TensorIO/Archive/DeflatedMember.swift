@@ -125,9 +125,13 @@ final class DeflatedMember {
 
   /// The array, inflated straight into its storage: on all cores between the member's
   /// restart points when it has them (archives TensorIO wrote), else in one pass.
-  func load(maxHeaderSize: Int) throws(TensorIOError) -> NDArray {
+  /// With `scratch`, a large member goes into a scratch file (`Storage(scratchByteCount:)`).
+  func load(maxHeaderSize: Int, scratch: Bool) throws(TensorIOError) -> NDArray {
     let header = try readHeader(maxHeaderSize: maxHeaderSize)
-    let storage = try Storage(scratchByteCount: header.dataBytes, near: archive.path)
+    let storage =
+      scratch
+      ? try Storage(scratchByteCount: header.dataBytes, near: archive.path)
+      : try Storage(zeroedByteCount: header.dataBytes)
     if let stretches = stretches(for: header), inflateInParallel(stretches, header: header, into: storage) {
       return NDArray(unchecked: storage, layout: header.layout)
     }

@@ -114,13 +114,19 @@ public final class NPZArchive: @unchecked Sendable {
 
   /// Member `name` loaded into memory (numpy's `npz[name]`), CRC-32 verified.
   public func load(_ name: String) throws(TensorIOError) -> NDArray {
+    try load(name, scratch: false)
+  }
+
+  /// Member `name` loaded, into memory or (`scratch`, from `Storage.spillThreshold`
+  /// bytes on) into a scratch file, so that memory use stays bounded.
+  private func load(_ name: String, scratch: Bool) throws(TensorIOError) -> NDArray {
     let (key, entry) = try entry(name)
     let start = try archive.dataOffset(of: entry, spec: spec(key))
     if entry.method == Zip.methodStored {
-      return try loadStored(entry, start: start, spec: spec(key))
+      return try loadStored(entry, start: start, spec: spec(key), scratch: scratch)
     }
     let reader = try DeflatedMember(archive: archive, entry: entry, start: start, spec: spec(key))
-    return try reader.load(maxHeaderSize: maxHeaderSize)
+    return try reader.load(maxHeaderSize: maxHeaderSize, scratch: scratch)
   }
 
   /// Member `name` as a tensor on `device`, CRC-32 verified. A deflated member
@@ -138,7 +144,9 @@ public final class NPZArchive: @unchecked Sendable {
     let start = try archive.dataOffset(of: entry, spec: spec(key))
     if entry.method == Zip.methodStored {
       let info = try info(key)
-      guard info.isMappable else { return try Tensor(try load(key)).to(device, path: path, progress: progress) }
+      guard info.isMappable else {
+        return try Tensor(try load(key, scratch: true)).to(device, path: path, progress: progress)
+      }
       // Uploaded from the mapping (registered in place where the driver allows), while
       // the CRC-32 is checked over the same pages on other cores.
       let mapped = try map(key)
@@ -166,7 +174,7 @@ public final class NPZArchive: @unchecked Sendable {
     if !entry.restarts.isEmpty && ProcessInfoLite.activeProcessorCount > 1 {
       // Restart points (a member TensorIO deflated): inflating on all cores, then
       // uploading, beats streaming one inflater's output to the device.
-      return try Tensor(try load(key)).to(device, path: path, progress: progress)
+      return try Tensor(try load(key, scratch: true)).to(device, path: path, progress: progress)
     }
     let reader = try DeflatedMember(archive: archive, entry: entry, start: start, spec: spec(key))
     return try reader.load(to: device, maxHeaderSize: maxHeaderSize, path: path, progress: progress)
@@ -178,7 +186,8 @@ public final class NPZArchive: @unchecked Sendable {
   }
 
   /// Member `name` memory-mapped in place when it is stored with aligned data
-  /// (`isMappable`), else loaded. Mapping reads no data, so it does not verify the CRC
+  /// (`isMappable`), else loaded (from 256 MiB on into a scratch file, whose pages the
+  /// kernel can write out: memory stays bounded). Mapping reads no data, so it does not verify the CRC
   /// (`verify()` does). `.readWrite` is refused: a write would invalidate the CRC-32
   /// the archive records for the member.
   public func map(_ name: String, mode: MapMode = .readOnly) throws(TensorIOError) -> NDArray {
@@ -190,7 +199,7 @@ public final class NPZArchive: @unchecked Sendable {
             + "map copy-on-write (c) or extract the member"), path: spec(key))
     }
     let info = try info(key)
-    guard info.isMappable, let offset = info.dataOffset else { return try load(key) }
+    guard info.isMappable, let offset = info.dataOffset else { return try load(key, scratch: true) }
     let storage = try Storage(
       mapping: archive.file.descriptor, path: spec(key), mode: mode, dataOffset: offset,
       byteCount: info.header.dataBytes)
@@ -259,11 +268,15 @@ public final class NPZArchive: @unchecked Sendable {
     return crc
   }
 
-  private func loadStored(_ entry: ZipEntry, start: Int, spec: String) throws(TensorIOError) -> NDArray {
+  private func loadStored(_ entry: ZipEntry, start: Int, spec: String, scratch: Bool) throws(TensorIOError)
+    -> NDArray
+  {
     let file = archive.file
     let header = try file.readHeader(
       at: start, length: entry.uncompressedSize, maxHeaderSize: maxHeaderSize, name: spec)
-    let storage = try Storage(scratchByteCount: header.dataBytes, near: path)
+    let storage =
+      scratch
+      ? try Storage(scratchByteCount: header.dataBytes, near: path) : try Storage(zeroedByteCount: header.dataBytes)
     let buffer = UnsafeMutableRawBufferPointer(start: storage.mutableBase, count: header.dataBytes)
     try file.readParallel(at: start + header.dataOffset, into: buffer)
     let crc = try storedCRC(entry, start: start, header: header, data: UnsafeRawBufferPointer(buffer), spec: spec)
