@@ -149,7 +149,7 @@ final class DeflatedMember {
     // the window CRCs are combined in order at the end.
     let window = 4 << 20
     let checksums = DispatchQueue(label: "tensortool.inflate-crc")
-    let windowCRCs = Mutex<[(crc: UInt32, length: Int)]>([])
+    let windowCRCs = Locked<[(crc: UInt32, length: Int)]>([])
     while filled < header.dataBytes {
       let count = min(window, header.dataBytes - filled)
       let n = try inflate(into: UnsafeMutableRawBufferPointer(start: base + filled, count: count), checksummed: false)
@@ -191,7 +191,7 @@ final class DeflatedMember {
     try memory.upload(count: header.dataBytes, path: path, progress: progress) {
       (buffer: UnsafeMutableRawBufferPointer, _: Int) throws(TensorIOError) in
       let last = filled + buffer.count == header.dataBytes
-      let result = Mutex<UInt32?>(nil)
+      let result = Locked<UInt32?>(nil)
       // Even when the inflate fails, the checksum is done before the engine reuses the
       // buffer it reads.
       defer { worker.sync {} }

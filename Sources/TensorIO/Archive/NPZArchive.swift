@@ -150,7 +150,7 @@ public final class NPZArchive: @unchecked Sendable {
       // Uploaded from the mapping (registered in place where the driver allows), while
       // the CRC-32 is checked over the same pages on other cores.
       let mapped = try map(key)
-      let crc = Mutex<Result<UInt32, TensorIOError>?>(nil)
+      let crc = Locked<Result<UInt32, TensorIOError>?>(nil)
       let checked = DispatchSemaphore(value: 0)
       nonisolated(unsafe) let data = mapped.unsafeContiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
       let (archiveRef, header, spec) = (self, info.header, spec(key))

@@ -50,7 +50,7 @@ final class CUDADriver: @unchecked Sendable {
   /// Number of CUDA devices.
   let deviceCount: Int
 
-  private let devices = Mutex<[Int: CUDADevice]>([:])
+  private let devices = Locked<[Int: CUDADevice]>([:])
 
   private static let loaded: Swift.Result<CUDADriver, TensorIOError> = {
     do throws(TensorIOError) {

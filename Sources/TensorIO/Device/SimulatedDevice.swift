@@ -58,7 +58,7 @@ final class SimulatedDevice: DeviceBackend {
     var registered: [UInt: HostRange] = [:]
   }
 
-  private let state = Mutex(State())
+  private let state = Locked(State())
 
   private init(index: Int) { device = .sim(index) }
 

@@ -60,7 +60,7 @@ final class TransferPool: Sendable {
     var streams: [DeviceStream] = []
     var buffers: [UInt] = []
   }
-  private let state = Mutex(State())
+  private let state = Locked(State())
 
   /// A stream from the pool, or a new one.
   func stream(_ backend: any DeviceBackend) throws(TensorIOError) -> DeviceStream {
@@ -70,7 +70,7 @@ final class TransferPool: Sendable {
 
   /// Serializes refills, so that workers finding the pool empty at once make one
   /// allocation between them, not one each.
-  private let refill = Mutex(())
+  private let refill = Locked(())
 
   /// A pinned buffer of `backend.tuning.chunk` bytes from the pool. An empty pool is
   /// refilled with the buffers of every worker's two slots at once, cut from one
@@ -365,7 +365,7 @@ struct TransferEngine {
     let workers = max(1, min(toDevice ? tuning.workers : tuning.downloadWorkers ?? tuning.workers, grid.chunks))
     let next = ChunkCounter()
     let failure = FirstError()
-    let total = Mutex(TransferReport())
+    let total = Locked(TransferReport())
     nonisolated(unsafe) let host = host
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
       let registers: Bool

@@ -16,7 +16,7 @@ final class AtomicFile: Sendable {
   let path: String
   /// Where the bytes whose write-back has not been started begin (writes may come
   /// from several threads).
-  private let unflushedStart = Mutex(0)
+  private let unflushedStart = Locked(0)
   /// Whether to start write-back as data is written (only worth it before an fsync).
   private let startsWriteBack: Bool
 
@@ -168,7 +168,7 @@ public enum Durability: Sendable, Hashable {
 
 /// The first error recorded by any of several threads.
 final class FirstError: Sendable {
-  private let storage = Mutex<TensorIOError?>(nil)
+  private let storage = Locked<TensorIOError?>(nil)
 
   /// Keeps `error` unless one was recorded before.
   func record(_ error: TensorIOError) {

@@ -109,7 +109,7 @@ extension Conversion {
     let failure = FirstError()
     // Progress calls are serialized by the lock (the callback itself need not be
     // thread-safe).
-    let written = Mutex(start)
+    let written = Locked(start)
     nonisolated(unsafe) let report = progress
     // Workers use only `convertPiece` and `workerBuffers`, which read state that never
     // changes.

@@ -87,7 +87,7 @@ enum Deflate {
     let permits = DispatchSemaphore(value: 4 * ProcessInfoLite.activeProcessorCount)
     let next = ChunkCounter()
     let failure = FirstError()
-    let output = Mutex(OrderedOutput())
+    let output = Locked(OrderedOutput())
     nonisolated(unsafe) let source = input
     // Called only with `output`'s lock held: one call at a time, in chunk order.
     nonisolated(unsafe) let emit = sink
@@ -160,9 +160,9 @@ struct InOrder<Value: Sendable>: Sendable {
 
 /// Results written by concurrent workers, one slot each.
 final class ResultSlots<T: Sendable>: Sendable {
-  private let slots: Mutex<[Result<T, TensorIOError>?]>
+  private let slots: Locked<[Result<T, TensorIOError>?]>
 
-  init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+  init(count: Int) { slots = Locked(Array(repeating: nil, count: count)) }
 
   func set(_ index: Int, _ value: Result<T, TensorIOError>) {
     slots.withLock { $0[index] = value }

@@ -58,7 +58,7 @@ public final class Storage: @unchecked Sendable {
     weak var storage: Storage?
   }
 
-  private let state: Mutex<State>
+  private let state: Locked<State>
   /// Bytes of element data.
   public let byteCount: Int
   /// Whether the bytes may be written (false for read-only mappings).
@@ -76,7 +76,7 @@ public final class Storage: @unchecked Sendable {
     base: UnsafeMutableRawPointer, owner: Owner, byteCount: Int, isWritable: Bool,
     mapping: (path: String, mode: MapMode)? = nil, scratchFile: FileDescriptor? = nil
   ) {
-    self.state = Mutex(State(base: base, owner: owner))
+    self.state = Locked(State(base: base, owner: owner))
     self.byteCount = byteCount
     self.isWritable = isWritable
     self.mapping = mapping
@@ -154,7 +154,7 @@ public final class Storage: @unchecked Sendable {
     } catch {
       throw TensorIOError(.system(operation: "mmap", errno: error), path: path)
     }
-    self.state = Mutex(State(base: start + dataOffset, owner: .fileMapping(start: start, length: max(length, 1))))
+    self.state = Locked(State(base: start + dataOffset, owner: .fileMapping(start: start, length: max(length, 1))))
     self.byteCount = byteCount
     self.isWritable = mode != .readOnly
     self.mapping = (path, mode)

@@ -23,7 +23,7 @@ final class SystemCallSeam: Sendable {
   }
 
   /// The calls seen so far.
-  let log = Mutex(Log())
+  let log = Locked(Log())
   /// Each `pread` returns at most this many bytes (short reads), when set.
   let maxRead: Int?
   /// How many more calls to interrupt with `EINTR` before they run.
