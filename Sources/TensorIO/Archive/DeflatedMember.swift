@@ -276,7 +276,8 @@ final class DeflatedMember {
     let checksums = ResultSlots<UInt32>(count: stretches.count)
     let next = ChunkCounter()
     let failed = Atomic<Bool>(false)
-    nonisolated(unsafe) let (archive, entry, spec, start) = (archive, entry, spec, memberStart)
+    nonisolated(unsafe) let archive = archive
+    let (entry, spec, start) = (entry, spec, memberStart)
     nonisolated(unsafe) let base = storage.mutableBase
     let dataOffset = header.dataOffset
     DispatchQueue.concurrentPerform(iterations: min(ProcessInfoLite.activeProcessorCount, stretches.count)) { _ in
