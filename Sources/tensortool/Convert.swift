@@ -113,6 +113,20 @@ struct Convert: ParsableCommand {
       if compress || compressLevel != nil || stored {
         throw TensorIOError(.invalidArgument("--compress and --stored need an .npz destination"), path: path)
       }
+      let durability: Durability = noSync ? .unsynced : .synced
+      if let (archive, key) = try from.archiveMember(maxHeaderSize: options.maxHeaderSize) {
+        // An npz member: a deflated one streams into the output (bounded memory).
+        let info = try archive.info(key)
+        let itemSize = try Conversion.targetDType(
+          source: info.header.dtype, dtype: targetDType, byteOrder: targetByteOrder
+        ).itemSize
+        let bar = ProgressBar(total: info.header.count * itemSize, label: "convert", quiet: quiet)
+        defer { bar.finish() }
+        try Conversion.writeNPY(
+          member: key, of: archive, to: path, dtype: targetDType, byteOrder: targetByteOrder,
+          order: order.map { $0 == .f ? .fortran : .c }, durability: durability, progress: { bar.update($0) })
+        return
+      }
       let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
       let (target, memoryOrder) = try plan(array)
       let bar = ProgressBar(total: array.count * target.itemSize, label: "convert", quiet: quiet)

@@ -57,8 +57,11 @@ struct MemoryLimitTests {
     defer { _ = rmdir(group) }
     try "\(limit)".write(toFile: group + "/memory.limit_in_bytes", atomically: false, encoding: .utf8)
     /// The command run inside the cgroup: status and output.
-    func limited(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-      try Support.run(["sh", "-c", "echo $$ > \(group)/cgroup.procs && exec \"$0\" \"$@\"", tool] + arguments)
+    func limited(_ arguments: [String], program: String? = nil) throws -> (
+      status: Int32, stdout: String, stderr: String
+    ) {
+      try Support.run(
+        ["sh", "-c", "echo $$ > \(group)/cgroup.procs && exec \"$0\" \"$@\"", program ?? tool] + arguments)
     }
     let verify = try limited(["inspect", "--verify", "-q", npz])
     #expect(verify.status == 0, "inspect --verify: \(verify.status) \(verify.stderr)")
@@ -69,6 +72,12 @@ struct MemoryLimitTests {
     let convert = try limited(["convert", npz + ":a", out, "-q", "--no-sync"])
     #expect(convert.status == 0, "convert: \(convert.status) \(convert.stderr)")
     #expect(FileManager.default.contentsEqual(atPath: out, andPath: npy), "convert's output differs from the source")
+    try? FileManager.default.removeItem(atPath: out)
+    // convert streams a deflated member straight into its output: no scratch file needed.
+    let streamed = try limited(
+      ["TENSORTOOL_SPILL_MIB=1000000", tool, "convert", npz + ":a", out, "-q", "--no-sync"], program: "env")
+    #expect(streamed.status == 0, "convert without a scratch file: \(streamed.status) \(streamed.stderr)")
+    #expect(FileManager.default.contentsEqual(atPath: out, andPath: npy), "streamed convert's output differs")
     try? FileManager.default.removeItem(atPath: out)
     let diff = try limited(["diff", npz + ":a", npy])
     #expect(diff.status == 0, "diff: \(diff.status) \(diff.stdout) \(diff.stderr)")

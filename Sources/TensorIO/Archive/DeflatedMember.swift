@@ -345,6 +345,49 @@ final class DeflatedMember {
     try finish(declared: total)
   }
 
+  /// The array data in the member's memory order, through one reused buffer of about
+  /// `pieceBytes` (a multiple of the item size): `body` gets every piece but the last
+  /// full, with its byte offset in the data. The stream's end, size and CRC-32 are
+  /// checked after the last piece; a failure then throws, so `body`'s output must stay
+  /// provisional until this returns. Returns the member's header.
+  func streamData(
+    maxHeaderSize: Int, pieceBytes: Int, _ body: (UnsafeRawBufferPointer, Int) throws(TensorIOError) -> Void
+  ) throws(TensorIOError) -> NPYHeader {
+    let header = try readHeader(maxHeaderSize: maxHeaderSize)
+    let item = max(header.dtype.itemSize, 1)
+    let size = max(item, min(pieceBytes, header.dataBytes) / item * item)
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+    defer { buffer.deallocate() }
+    var surplus = max(0, min(head.count - header.dataOffset, header.dataBytes))
+    var done = 0
+    while done < header.dataBytes {
+      let want = min(size, header.dataBytes - done)
+      var filled = 0
+      if surplus > 0 {
+        // Bytes already inflated past the header (already checksummed) go first.
+        let n = min(surplus, want)
+        let from = header.dataOffset + (head.count - header.dataOffset - surplus)
+        head.withUnsafeBytes { all in
+          buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[from..<(from + n)]))
+        }
+        surplus -= n
+        filled = n
+      }
+      while filled < want {
+        let n = try inflate(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<want]))
+        if n == 0 { break }
+        filled += n
+      }
+      guard filled == want else {
+        throw fail(.truncatedData(expected: header.dataBytes, available: done + filled))
+      }
+      try body(UnsafeRawBufferPointer(rebasing: buffer[..<want]), done)
+      done += want
+    }
+    try finish(declared: header.dataOffset + header.dataBytes)
+    return header
+  }
+
   /// All the member's bytes (not an array).
   func readAll() throws(TensorIOError) -> [UInt8] {
     try fillHead(to: entry.uncompressedSize)

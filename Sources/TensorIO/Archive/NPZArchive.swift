@@ -180,6 +180,20 @@ public final class NPZArchive: @unchecked Sendable {
     return try reader.load(to: device, maxHeaderSize: maxHeaderSize, path: path, progress: progress)
   }
 
+  /// Streams a deflated member's array data, in its memory order, a piece of about
+  /// `pieceBytes` at a time (see `DeflatedMember.streamData`); nil for stored members,
+  /// which map instead. `body` gets each piece and its byte offset; the CRC-32 is
+  /// checked after the last one (a mismatch throws then).
+  func streamDeflatedData(
+    _ name: String, pieceBytes: Int, _ body: (UnsafeRawBufferPointer, Int) throws(TensorIOError) -> Void
+  ) throws(TensorIOError) -> NPYHeader? {
+    let (key, entry) = try entry(name)
+    guard entry.method == Zip.methodDeflate else { return nil }
+    let start = try archive.dataOffset(of: entry, spec: spec(key))
+    let reader = try DeflatedMember(archive: archive, entry: entry, start: start, spec: spec(key))
+    return try reader.streamData(maxHeaderSize: maxHeaderSize, pieceBytes: pieceBytes, body)
+  }
+
   /// Member `name` loaded into memory (see `load`).
   public subscript(name: String) -> NDArray {
     get throws(TensorIOError) { try load(name) }
