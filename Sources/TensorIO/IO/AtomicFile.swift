@@ -117,11 +117,13 @@ final class AtomicFile: Sendable {
     _ = try? fd.close()
   }
 
-  /// Sets the file's size to `length` and maps it read-write (`MAP_SHARED`): stores
-  /// through the mapping are the file's bytes. Unmap with `VirtualMemory.unmap` before
-  /// `body` returns.
+  /// Reserves `length` bytes on disk (failing where that cannot be done, so that no
+  /// store through the mapping can meet a full disk), sets the file's size to it and
+  /// maps it read-write (`MAP_SHARED`): stores through the mapping are the file's
+  /// bytes. Unmap with `VirtualMemory.unmap` before `body` returns.
   func mapForWriting(length: Int) throws(TensorIOError) -> UnsafeMutableRawPointer {
     do {
+      try descriptor.reserve(length: length)
       try descriptor.resize(to: Int64(length))
       return try VirtualMemory.mapFile(descriptor, length: length, mode: .readWrite)
     } catch {

@@ -125,7 +125,7 @@ public final class Storage: @unchecked Sendable {
       guard let fd = try? FileDescriptor.openUnnamed(in: folder, permissions: .ownerReadWrite) else { continue }
       // Not on a file system held in memory (tmpfs), and with the blocks reserved: a
       // write to a mapped page the disk has no room for would be a SIGBUS.
-      guard !fd.isInMemoryFileSystem, (try? fd.preallocate(length: byteCount)) != nil,
+      guard !fd.isInMemoryFileSystem, (try? fd.reserve(length: byteCount)) != nil,
         (try? fd.resize(to: Int64(byteCount))) != nil,
         let start = try? VirtualMemory.mapFile(fd, length: max(byteCount, 1), mode: .readWrite)
       else {

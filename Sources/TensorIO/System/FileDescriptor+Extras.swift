@@ -33,6 +33,16 @@ extension FileDescriptor {
     if status == ENOSPC || status == EFBIG || status == EIO { throw Errno(rawValue: status) }
   }
 
+  /// Reserves disk blocks for the first `length` bytes, or fails: unlike
+  /// `preallocate(length:)`, a file system that cannot preallocate is an error too
+  /// (`EOPNOTSUPP`). For files written through a mapping, where a block the disk has
+  /// no room for would be a SIGBUS instead of an error. Wraps `posix_fallocate(3)`.
+  func reserve(length: Int) throws(Errno) {
+    guard length > 0 else { return }
+    let status = posix_fallocate(rawValue, 0, off_t(length))
+    if status != 0 { throw Errno(rawValue: status) }
+  }
+
   /// Whether the file lies on a file system held in memory (tmpfs, ramfs), whose
   /// pages cannot be written out to relieve memory. Wraps `fstatfs(2)`; false when
   /// unknown.
