@@ -111,7 +111,7 @@ struct Convert: ParsableCommand {
     switch to {
     case .npy(let path):
       if compress || compressLevel != nil || stored {
-        throw TensorIOError(.invalidArgument("--compress and --stored need an .npz destination"), path: path)
+        throw CommandError("--compress and --stored need an .npz destination", path: path)
       }
       let durability: Durability = noSync ? .unsynced : .synced
       if let (archive, key) = try from.archiveMember(maxHeaderSize: options.maxHeaderSize) {

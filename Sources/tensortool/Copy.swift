@@ -96,7 +96,7 @@ struct Copy: ParsableCommand {
   private func performLegs() throws -> [Leg] {
     let parsed = specs.map(Spec.init)
     guard case .file(let source) = parsed[0] else {
-      throw TensorIOError(.invalidArgument("the source must be a file, not a device"), path: specs[0])
+      throw CommandError("the source must be a file, not a device", path: specs[0])
     }
     // Drivers and contexts start before the clock does: legs time moving bytes.
     for case .device(let device) in parsed { try DeviceCatalog.prepare(device) }
@@ -182,8 +182,7 @@ struct Copy: ParsableCommand {
   /// naming `source`.
   private func checkUpload(_ host: Tensor, _ uploaded: Tensor, source: String) throws -> Bool {
     guard try checksum(host) == checksum(try uploaded.cpu(path: transfer)) else {
-      throw TensorIOError(
-        .invalidArgument("verification failed: \(uploaded.device) holds different bytes"), path: source)
+      throw CommandError("verification failed: \(uploaded.device) holds different bytes", path: source)
     }
     return true
   }

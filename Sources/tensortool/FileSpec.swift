@@ -39,7 +39,7 @@ enum FileSpec: CustomStringConvertible {
       return try NPYFile.map(FilePath(path), mode: .readOnly, maxHeaderSize: maxHeaderSize)
     }
     guard let (archive, key) = try archiveMember(maxHeaderSize: maxHeaderSize) else {
-      throw TensorIOError(.invalidArgument("not an array file"), path: description)
+      throw CommandError("not an array file", path: description)
     }
     return try archive.map(key)
   }
@@ -52,8 +52,7 @@ enum FileSpec: CustomStringConvertible {
     case .npz(let path):
       let archive = try NPZArchive(path: FilePath(path), maxHeaderSize: maxHeaderSize)
       guard archive.members.count == 1, let only = archive.members.first else {
-        throw TensorIOError(
-          .invalidArgument("the archive has \(archive.members.count) members: name one as \(path):NAME"), path: path)
+        throw CommandError("the archive has \(archive.members.count) members: name one as \(path):NAME", path: path)
       }
       return (archive, only.key)
     case .npzMember(let path, let member):

@@ -1,24 +1,24 @@
 import Dispatch
+import Synchronization
 import SystemPackage
 import TensorIO
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// A progress bar on standard error, for work that lasts: drawn only when stderr is a
 /// terminal, only after the first second, at most ten times a second, and erased at the
 /// end. Never drawn for `--json` or `--quiet`, or when stderr is piped.
-final class ProgressBar {
+/// Sendable: `track` redraws it from another thread while the work runs; its only
+/// mutable state is atomic.
+final class ProgressBar: Sendable {
   private let total: Int
   private let label: String
   fileprivate let enabled: Bool
   private let clock = ContinuousClock()
   private let start: ContinuousClock.Instant
-  private var lastDraw: ContinuousClock.Instant?
-  private var drawn = false
+  /// When the bar was last drawn, in nanoseconds after `start` (-1: never).
+  private let lastDraw = Atomic<Int64>(-1)
+  private let drawn = Atomic<Bool>(false)
 
   init(total: Int, label: String, quiet: Bool) {
     self.total = total
@@ -32,23 +32,25 @@ final class ProgressBar {
     guard enabled else { return }
     let now = clock.now
     guard now - start >= .seconds(1) else { return }
-    if let lastDraw, now - lastDraw < .milliseconds(100) { return }
-    lastDraw = now
+    let elapsed = now - start
+    let nanos = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+    let last = lastDraw.load(ordering: .relaxed)
+    if last >= 0 && nanos - last < 100_000_000 { return }
+    lastDraw.store(nanos, ordering: .relaxed)
     let fraction = min(1, Double(done) / Double(total))
     let width = 30
     let filled = Int(fraction * Double(width))
-    let elapsed = now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     let rate = seconds > 0 ? Double(done) / seconds / 1e9 : 0
     let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
     write(
       "\r\(label) [\(bar)] \(Int(fraction * 100))% \(formatBytes(done))/\(formatBytes(total)) \(format(rate, 2)) GB/s")
-    drawn = true
+    drawn.store(true, ordering: .relaxed)
   }
 
   /// Erases the bar.
   func finish() {
-    if drawn { write("\r\u{1B}[K") }
+    if drawn.load(ordering: .relaxed) { write("\r\u{1B}[K") }
   }
 
   private func write(_ text: String) {
@@ -63,10 +65,8 @@ extension ProgressBar {
     guard enabled else { return try body() }
     let stop = DispatchSemaphore(value: 0)
     let stopped = DispatchSemaphore(value: 0)
-    // Only the drawing thread uses the bar until `stopped` is signalled.
-    nonisolated(unsafe) let bar = self
     DispatchQueue.global().async {
-      while stop.wait(timeout: .now() + .milliseconds(100)) == .timedOut { bar.update(progress.bytes) }
+      while stop.wait(timeout: .now() + .milliseconds(100)) == .timedOut { self.update(progress.bytes) }
       stopped.signal()
     }
     defer {

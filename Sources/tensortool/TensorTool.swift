@@ -81,6 +81,22 @@ struct ReadOptions: ParsableArguments {
   }
 }
 
+/// A failure of a command's own making (not the library's): the file or argument it
+/// concerns and why. Printed as library errors are, `<path>: <message>`.
+struct CommandError: Error, CustomStringConvertible {
+  /// The file or argument the error concerns.
+  var path: String?
+  /// Why the command failed.
+  var message: String
+
+  init(_ message: String, path: String? = nil) {
+    self.message = message
+    self.path = path
+  }
+
+  var description: String { path.map { "\($0): \(message)" } ?? message }
+}
+
 /// Writes one error line to standard error in the tool's format.
 func reportError(_ error: Error) {
   let text: String

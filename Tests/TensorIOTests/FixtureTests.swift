@@ -104,7 +104,7 @@ struct FixtureTests {
     do {
       _ = try NPYFile.info(at: FilePath(path))
     } catch {
-      guard case .headerTooLarge(let length, let limit) = error.reason else {
+      guard case .format(.headerTooLarge(let length, let limit)) = error.reason else {
         Issue.record("wrong reason \(error)")
         return
       }

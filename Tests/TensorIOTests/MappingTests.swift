@@ -192,7 +192,7 @@ struct CUDATests {
     #expect {
       try Tensor.ones([2], device: .cuda(0))
     } throws: { error in
-      guard let error = error as? TensorIOError, case .deviceUnavailable(let device, let reason) = error.reason else {
+      guard let error = error as? TensorIOError, case .device(.unavailable(let device, let reason)) = error.reason else {
         return false
       }
       return device.hasPrefix("cuda") && !reason.isEmpty
@@ -225,7 +225,7 @@ struct CUDATests {
     #expect {
       try DeviceBuffer(backend: sim, byteCount: SimulatedDevice.capacity + 1)
     } throws: { error in
-      guard let error = error as? TensorIOError, case .outOfDeviceMemory = error.reason else { return false }
+      guard let error = error as? TensorIOError, case .device(.outOfMemory) = error.reason else { return false }
       return true
     }
   }

@@ -107,40 +107,37 @@ enum Support {
   /// The name of a reason's case, as the manifest spells it.
   static func caseName(_ reason: TensorIOError.Reason) -> String {
     switch reason {
-    case .badMagic: return "badMagic"
-    case .unsupportedVersion: return "unsupportedVersion"
-    case .truncatedPreamble: return "truncatedPreamble"
-    case .truncatedHeader: return "truncatedHeader"
-    case .headerTooLarge: return "headerTooLarge"
-    case .headerEncoding: return "headerEncoding"
-    case .headerSyntax: return "headerSyntax"
-    case .headerNotDictionary: return "headerNotDictionary"
-    case .headerKeys: return "headerKeys"
-    case .invalidShape: return "invalidShape"
-    case .negativeDimension: return "negativeDimension"
-    case .tooManyDimensions: return "tooManyDimensions"
-    case .shapeOverflow: return "shapeOverflow"
-    case .invalidFortranOrder: return "invalidFortranOrder"
-    case .invalidDescr: return "invalidDescr"
-    case .objectDType: return "objectDType"
-    case .unsupportedDType: return "unsupportedDType"
-    case .truncatedData: return "truncatedData"
+    case .format(let reason): return leafName(reason)
+    case .archive(.structure): return "archiveStructure"
+    case .archive(.unsupported): return "unsupportedArchive"
+    case .archive(let reason): return leafName(reason)
+    case .array(let reason): return leafName(reason)
+    case .access(let reason): return leafName(reason)
+    case .device(.unavailable): return "deviceUnavailable"
+    case .device(.call): return "deviceCall"
+    case .device(.outOfMemory): return "outOfDeviceMemory"
+    case .device(let reason): return leafName(reason)
     case .system: return "system"
-    case .invalidArgument: return "invalidArgument"
-    case .readOnly: return "readOnly"
-    case .closed: return "closed"
-    case .requiresGrad: return "requiresGrad"
-    case .notOnHost: return "notOnHost"
-    case .deviceUnavailable: return "deviceUnavailable"
-    case .deviceCall: return "deviceCall"
-    case .outOfDeviceMemory: return "outOfDeviceMemory"
-    case .archiveStructure: return "archiveStructure"
-    case .unsupportedArchive: return "unsupportedArchive"
-    case .checksumMismatch: return "checksumMismatch"
-    case .unsafeMemberName: return "unsafeMemberName"
-    case .inflateOverrun: return "inflateOverrun"
-    case .inflateFailed: return "inflateFailed"
-    case .memberNotFound: return "memberNotFound"
+    case .notRegularFile: return "notRegularFile"
+    case .internalFailure: return "internalFailure"
+    }
+  }
+
+  /// The name of an enum case without its associated values (`truncatedData`): the
+  /// label of its payload, or for a case without one, its name.
+  private static func leafName(_ value: Any) -> String {
+    if let label = Mirror(reflecting: value).children.first?.label { return label }
+    switch value {
+    case let v as FormatError where v == .badMagic: return "badMagic"
+    case let v as FormatError where v == .objectDType: return "objectDType"
+    case let v as FormatError where v == .dtypeHasNoDescr: return "dtypeHasNoDescr"
+    case let v as ArchiveError where v == .memberNotWritable: return "memberNotWritable"
+    case let v as ArrayError where v == .zeroStep: return "zeroStep"
+    case let v as AccessError where v == .readOnly: return "readOnly"
+    case let v as AccessError where v == .closed: return "closed"
+    case let v as AccessError where v == .requiresGrad: return "requiresGrad"
+    case let v as DeviceError where v == .hostHasNoBackend: return "hostHasNoBackend"
+    default: return "\(value)"
     }
   }
 }

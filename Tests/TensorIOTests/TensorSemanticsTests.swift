@@ -75,7 +75,7 @@ struct TensorSemanticsTests {
     // With requires_grad too, the grad check comes first (as in PyTorch).
     #expect {
       try a.requiringGrad().numpy()
-    } throws: { error in (error as? TensorIOError)?.reason == .requiresGrad }
+    } throws: { error in (error as? TensorIOError)?.reason == .access(.requiresGrad) }
   }
 
   @Test(

@@ -131,7 +131,7 @@ struct TransferEngineTests {
     #expect {
       try engine.upload(to: memory.address, from: source.pointer, count: source.count)
     } throws: { error in
-      guard let error = error as? TensorIOError, case .deviceCall(_, _, _, let name) = error.reason else {
+      guard let error = error as? TensorIOError, case .device(.call(_, _, _, let name)) = error.reason else {
         return false
       }
       return name == "SIM_ERROR_HOST_MEMORY_ALREADY_REGISTERED"
@@ -163,7 +163,7 @@ struct TransferEngineTests {
       try memory.download(count: source.count, path: .automatic) {
         (_: UnsafeRawBufferPointer, _: Int) throws(TensorIOError) in
         calls += 1
-        if calls == 4 { throw TensorIOError(.invalidArgument("disk full")) }
+        if calls == 4 { throw TensorIOError(.system(operation: "write", errno: .noSpace)) }
       }
     }
     #expect(calls == 4)
@@ -303,7 +303,7 @@ struct TransferEngineTests {
     #expect {
       try NPZArchive(path: FilePath(corrupt)).load("w", to: .sim(3))
     } throws: { error in
-      guard let error = error as? TensorIOError, case .checksumMismatch = error.reason else { return false }
+      guard let error = error as? TensorIOError, case .archive(.checksumMismatch) = error.reason else { return false }
       return true
     }
     #expect(TransferEngineTests.sim.registrations == 0)

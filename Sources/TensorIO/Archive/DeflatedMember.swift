@@ -1,5 +1,3 @@
-import Dispatch
-import Synchronization
 
 /// Reads one deflated member: inflates the `.npy` header into a small buffer, then the
 /// array data straight into the array's storage, checking the CRC-32 as it goes and
@@ -51,6 +49,8 @@ final class DeflatedMember {
   }
 
   private func fail(_ reason: TensorIOError.Reason) -> TensorIOError { TensorIOError(reason, path: spec) }
+  private func fail(_ reason: FormatError) -> TensorIOError { TensorIOError(reason, path: spec) }
+  private func fail(_ reason: ArchiveError) -> TensorIOError { TensorIOError(reason, path: spec) }
 
   /// Inflates into `output` until it is full or the stream ends; returns bytes written.
   /// The CRC-32 is updated with them unless `checksummed` is false (the caller then
@@ -145,27 +145,29 @@ final class DeflatedMember {
       }
     }
     var filled = surplus
-    // Each inflated window is checksummed on another core while the next one inflates;
-    // the window CRCs are combined in order at the end.
+    // Each inflated window is checksummed on another core while the next one inflates.
     let window = 4 << 20
-    let checksums = DispatchQueue(label: "tensortool.inflate-crc")
-    let windowCRCs = Locked<[(crc: UInt32, length: Int)]>([])
+    var checksum: (task: BackgroundTask<UInt32>, length: Int)? = nil
+    func collect() throws(TensorIOError) {
+      guard let (task, length) = checksum else { return }
+      checksum = nil
+      crc.combine(with: try task.wait(), length: length)
+    }
+    // Whatever happens, no checksum still reads the storage once this returns.
+    defer { _ = try? checksum?.task.wait() }
     while filled < header.dataBytes {
       let count = min(window, header.dataBytes - filled)
       let n = try inflate(into: UnsafeMutableRawBufferPointer(start: base + filled, count: count), checksummed: false)
       if n == 0 { break }
-      nonisolated(unsafe) let region = UnsafeRawBufferPointer(start: base + filled, count: n)
-      checksums.async {
-        let value = CRC32.checksum(region)
-        windowCRCs.withLock { $0.append((value, region.count)) }
-      }
+      try collect()
+      // Safety: the window is not written again, and the task is waited for (by
+      // `collect` or the `defer`) before the storage can be released.
+      let region = UnsafeShared(UnsafeRawBufferPointer(start: base + filled, count: n))
+      checksum = (BackgroundTask { CRC32.checksum(region.value) }, n)
       storage.startWriteBack(offset: filled, length: n)
       filled += n
     }
-    checksums.sync {}
-    for (value, length) in windowCRCs.withLock({ $0 }) {
-      crc.combine(with: value, length: length)
-    }
+    try collect()
     guard filled == header.dataBytes else {
       throw fail(.truncatedData(expected: header.dataBytes, available: filled))
     }
@@ -187,18 +189,16 @@ final class DeflatedMember {
     // The previous chunk, still untouched while the next one fills (the engine's
     // promise), checksummed alongside the inflate of the next.
     var previous: UnsafeRawBufferPointer? = nil
-    let worker = DispatchQueue(label: "tensortool.inflate-crc")
     try memory.upload(count: header.dataBytes, path: path, progress: progress) {
       (buffer: UnsafeMutableRawBufferPointer, _: Int) throws(TensorIOError) in
       let last = filled + buffer.count == header.dataBytes
-      let result = Locked<UInt32?>(nil)
-      // Even when the inflate fails, the checksum is done before the engine reuses the
-      // buffer it reads.
-      defer { worker.sync {} }
-      if let done = previous {
-        nonisolated(unsafe) let region = done
-        worker.async { result.withLock { $0 = CRC32.checksum(region) } }
+      // Safety: the engine leaves the previous buffer untouched until this call
+      // returns, and the task is waited for before it does (the `defer` on failure).
+      let checksum = previous.map { done in
+        let region = UnsafeShared(done)
+        return (BackgroundTask { CRC32.checksum(region.value) }, done.count)
       }
+      defer { _ = try? checksum?.0.wait() }
       var written = 0
       // Bytes already inflated past the header go first.
       let surplus = max(0, min(head.count - header.dataOffset - filled, buffer.count))
@@ -214,8 +214,7 @@ final class DeflatedMember {
         if n == 0 { break }
         written += n
       }
-      worker.sync {}
-      if let done = previous, let value = result.withLock({ $0 }) { crc.combine(with: value, length: done.count) }
+      if let (task, length) = checksum { crc.combine(with: try task.wait(), length: length) }
       guard written == buffer.count else {
         throw fail(.truncatedData(expected: header.dataBytes, available: filled + written))
       }
@@ -246,7 +245,7 @@ final class DeflatedMember {
   /// stretch inflates.
   func stretches(for header: NPYHeader) -> [Stretch]? {
     let points = entry.restarts
-    guard !points.isEmpty, ProcessInfoLite.activeProcessorCount > 1,
+    guard !points.isEmpty, Parallel.cores > 1,
       header.dataOffset + header.dataBytes == entry.uncompressedSize
     else { return nil }
     var stretches: [Stretch] = []
@@ -273,42 +272,33 @@ final class DeflatedMember {
   /// failure (the caller then inflates the member in one pass, which reports what is
   /// wrong with it).
   func inflateInParallel(_ stretches: [Stretch], header: NPYHeader, into storage: Storage) -> Bool {
-    let checksums = ResultSlots<UInt32>(count: stretches.count)
-    let next = ChunkCounter()
-    let failed = Atomic<Bool>(false)
-    nonisolated(unsafe) let archive = archive
-    let (entry, spec, start) = (entry, spec, memberStart)
-    nonisolated(unsafe) let base = storage.mutableBase
+    let (archive, entry, spec, start) = (archive, entry, spec, memberStart)
+    // Safety: each task writes the array bytes of its own stretch; the storage
+    // outlives the region.
+    let base = UnsafeShared(storage.mutableBase)
     let dataOffset = header.dataOffset
-    DispatchQueue.concurrentPerform(iterations: min(ProcessInfoLite.activeProcessorCount, stretches.count)) { _ in
-      while !failed.load(ordering: .relaxed), let index = next.take(below: stretches.count) {
-        let stretch = stretches[index]
-        do throws(TensorIOError) {
-          let reader = try DeflatedMember(
-            archive: archive, entry: entry, start: start, compressed: stretch.compressed, spec: spec)
-          // The first stretch holds the npy header: inflated (and checksummed) again, not kept.
-          let headerBytes = max(0, min(dataOffset, stretch.uncompressed.upperBound) - stretch.uncompressed.lowerBound)
-          var header = [UInt8](repeating: 0, count: headerBytes)
-          let lead = try typedThrows { try header.withUnsafeMutableBytes { try reader.inflate(into: $0) } }
-          let from = max(stretch.uncompressed.lowerBound, dataOffset) - dataOffset
-          let data = UnsafeMutableRawBufferPointer(
-            start: base + from, count: stretch.uncompressed.upperBound - dataOffset - from)
-          guard lead == header.count, try reader.inflate(into: data) == data.count,
-            try reader.endsStretch(isLast: index == stretches.count - 1)
-          else {
-            throw reader.fail(.inflateFailed("restart point \(index) does not match the stream"))
-          }
-          checksums.set(index, .success(reader.crc.value))
-          storage.startWriteBack(offset: from, length: data.count)
-        } catch {
-          failed.store(true, ordering: .relaxed)
-        }
+    let checksums = try? Parallel.map(stretches.count) { (index) throws(TensorIOError) -> UInt32 in
+      let stretch = stretches[index]
+      let reader = try DeflatedMember(
+        archive: archive, entry: entry, start: start, compressed: stretch.compressed, spec: spec)
+      // The first stretch holds the npy header: inflated (and checksummed) again, not kept.
+      let headerBytes = max(0, min(dataOffset, stretch.uncompressed.upperBound) - stretch.uncompressed.lowerBound)
+      var header = [UInt8](repeating: 0, count: headerBytes)
+      let lead = try typedThrows { try header.withUnsafeMutableBytes { try reader.inflate(into: $0) } }
+      let from = max(stretch.uncompressed.lowerBound, dataOffset) - dataOffset
+      let data = UnsafeMutableRawBufferPointer(
+        start: base.value + from, count: stretch.uncompressed.upperBound - dataOffset - from)
+      guard lead == header.count, try reader.inflate(into: data) == data.count,
+        try reader.endsStretch(isLast: index == stretches.count - 1)
+      else {
+        throw reader.fail(.inflateFailed("restart point \(index) does not match the stream"))
       }
+      storage.startWriteBack(offset: from, length: data.count)
+      return reader.crc.value
     }
-    guard !failed.load(ordering: .relaxed) else { return false }
+    guard let checksums, checksums.count == stretches.count else { return false }
     var crc = CRC32()
-    for (index, stretch) in stretches.enumerated() {
-      guard let value = try? checksums.get(index) else { return false }
+    for (value, stretch) in zip(checksums, stretches) {
       crc.combine(with: value, length: stretch.uncompressed.count)
     }
     return crc.value == entry.crc32
@@ -406,7 +396,7 @@ final class DeflatedMember {
     }
     guard inflater.totalOut == entry.uncompressedSize else {
       throw fail(
-        .archiveStructure("inflated \(inflater.totalOut) bytes, the archive records \(entry.uncompressedSize)"))
+        .structure("inflated \(inflater.totalOut) bytes, the archive records \(entry.uncompressedSize)"))
     }
     guard crc.value == entry.crc32 else {
       throw fail(.checksumMismatch(expected: entry.crc32, actual: crc.value))

@@ -1,5 +1,3 @@
-import Dispatch
-import Synchronization
 import SystemPackage
 
 /// An `.npz` archive (a ZIP of `.npy` members) opened for reading.
@@ -10,7 +8,7 @@ import SystemPackage
 /// `npz["a.npy"]`); every read verifies the CRC-32. Stored members whose data is aligned
 /// for their element type can be memory-mapped in place (`map`); numpy ignores
 /// `mmap_mode` for npz and always reads.
-public final class NPZArchive: @unchecked Sendable {
+public final class NPZArchive: Sendable {
   /// How a member's bytes are stored.
   public enum Compression: String, Sendable, Hashable {
     /// Method 0: the bytes as they are.
@@ -150,28 +148,23 @@ public final class NPZArchive: @unchecked Sendable {
       // Uploaded from the mapping (registered in place where the driver allows), while
       // the CRC-32 is checked over the same pages on other cores.
       let mapped = try map(key)
-      let crc = Locked<Result<UInt32, TensorIOError>?>(nil)
-      let checked = DispatchSemaphore(value: 0)
-      nonisolated(unsafe) let data = mapped.unsafeContiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0)
-      let (archiveRef, header, spec) = (self, info.header, spec(key))
-      DispatchQueue.global().async {
-        let value = Result { () throws(TensorIOError) in
-          try archiveRef.storedCRC(entry, start: start, header: header, data: data, spec: spec)
-        }
-        crc.withLock { $0 = value }
-        checked.signal()
+      // Safety: the task only reads the mapping, which `mapped` keeps alive until the
+      // task is waited for below.
+      let data = UnsafeShared(mapped.unsafeContiguousBytes ?? UnsafeRawBufferPointer(start: nil, count: 0))
+      let (header, memberSpec) = (info.header, spec(key))
+      let checking = BackgroundTask { () throws(TensorIOError) -> UInt32 in
+        try self.storedCRC(entry, start: start, header: header, data: data.value, spec: memberSpec)
       }
       let uploaded: Result<Tensor, TensorIOError> = Result { () throws(TensorIOError) in
         try Tensor(mapped).to(device, path: path, progress: progress)
       }
-      checked.wait()
-      let value = try crc.withLock({ $0 })?.get()
+      let value = try checking.wait()
       guard value == entry.crc32 else {
-        throw TensorIOError(.checksumMismatch(expected: entry.crc32, actual: value ?? 0), path: spec)
+        throw TensorIOError(.checksumMismatch(expected: entry.crc32, actual: value), path: memberSpec)
       }
       return try uploaded.get()
     }
-    if !entry.restarts.isEmpty && ProcessInfoLite.activeProcessorCount > 1 {
+    if !entry.restarts.isEmpty && Parallel.cores > 1 {
       // Restart points (a member TensorIO deflated): inflating on all cores, then
       // uploading, beats streaming one inflater's output to the device.
       return try Tensor(try load(key, scratch: true)).to(device, path: path, progress: progress)
@@ -207,10 +200,7 @@ public final class NPZArchive: @unchecked Sendable {
   public func map(_ name: String, mode: MapMode = .readOnly) throws(TensorIOError) -> NDArray {
     let (key, _) = try entry(name)
     guard mode != .readWrite else {
-      throw TensorIOError(
-        .invalidArgument(
-          "npz members cannot be mapped read-write (r+): writes would invalidate the archive's CRC-32; "
-            + "map copy-on-write (c) or extract the member"), path: spec(key))
+      throw TensorIOError(.memberNotWritable, path: spec(key))
     }
     let info = try info(key)
     guard info.isMappable, let offset = info.dataOffset else { return try load(key, scratch: true) }

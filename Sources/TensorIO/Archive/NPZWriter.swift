@@ -1,22 +1,19 @@
-import Dispatch
 import SystemPackage
 
 /// Runs `write(bytes)` on this thread while another computes the bytes' CRC-32.
 func overlapped(
   _ bytes: UnsafeRawBufferPointer, write: (UnsafeRawBufferPointer) throws(TensorIOError) -> Void
 ) throws(TensorIOError) -> UInt32 {
-  let result = ResultSlots<UInt32>(count: 1)
-  nonisolated(unsafe) let source = bytes
-  let group = DispatchGroup()
-  DispatchQueue.global().async(group: group) { result.set(0, .success(CRC32.checksum(source))) }
+  // Safety: the task only reads `bytes`, and is waited for before this returns.
+  let source = UnsafeShared(bytes)
+  let checksum = BackgroundTask { CRC32.checksum(source.value) }
   do {
     try write(bytes)
   } catch {
-    group.wait()
+    _ = try? checksum.wait()
     throw error
   }
-  group.wait()
-  return try result.get(0)
+  return try checksum.wait()
 }
 
 extension NPZArchive {
@@ -157,7 +154,7 @@ extension NPZArchive {
     var seen = Set<String>()
     for name in plans.map(\.name) {
       guard !name.isEmpty, seen.insert(name).inserted else {
-        throw TensorIOError(.invalidArgument("member names must be non-empty and unique: '\(name)'"), path: path.string)
+        throw TensorIOError(.invalidMemberName(name, reason: "names must be non-empty and unique"), path: path.string)
       }
       let components = name.split(omittingEmptySubsequences: false) { $0 == "/" || $0 == "\\" }
       guard !name.hasPrefix("/"), !components.contains("..") else {
@@ -217,7 +214,7 @@ extension NPZArchive {
       }
     case .deflate(let level):
       guard (-1...9).contains(level) else {
-        throw TensorIOError(.invalidArgument("compression level \(level) is not in 1...9 (or -1)"))
+        throw TensorIOError(.invalidCompressionLevel(level))
       }
       try zip.addMember(name: plan.name + ".npy", method: Zip.methodDeflate, uncompressedSize: size) {
         (sink) throws(TensorIOError) in

@@ -28,7 +28,7 @@ struct DeflateRestart: Sendable, Hashable {
 /// A ZIP archive opened for reading: the central directory, read and checked at open
 /// (end record, ZIP64 end record and locator, entries with ZIP64 extras); member bytes
 /// are read only on demand.
-final class ZipArchive {
+final class ZipArchive: Sendable {
   let file: OpenFile
   let entries: [ZipEntry]
   /// Where the central directory starts: no member's bytes may reach past it.
@@ -47,7 +47,7 @@ final class ZipArchive {
     }
   }
 
-  private static func structure(_ detail: String) -> TensorIOError { TensorIOError(.archiveStructure(detail)) }
+  private static func structure(_ detail: String) -> TensorIOError { TensorIOError(.structure(detail)) }
 
   private static func readCentralDirectory(_ file: OpenFile) throws(TensorIOError) -> ([ZipEntry], Int) {
     let size = file.size
@@ -94,7 +94,7 @@ final class ZipArchive {
           let recordOffset = try reader.size64()
           let disks = try reader.uint32()
           guard recordDisk == 0, disks <= 1 else {
-            throw TensorIOError(.unsupportedArchive("archive spans \(disks) disks"))
+            throw TensorIOError(.unsupported("archive spans \(disks) disks"))
           }
           guard recordOffset <= endOffset - Zip.zip64LocatorSize - Zip.zip64EndSize else {
             throw structure("ZIP64 end record lies outside the file")
@@ -118,7 +118,7 @@ final class ZipArchive {
       }
     }
     guard fields.disk == 0, fields.cdDisk == 0, fields.onDisk == fields.total else {
-      throw TensorIOError(.unsupportedArchive("multi-disk archive (disk \(fields.disk))"))
+      throw TensorIOError(.unsupported("multi-disk archive (disk \(fields.disk))"))
     }
     guard fields.cdOffset <= directoryLimit, fields.cdSize <= directoryLimit - fields.cdOffset else {
       throw structure("central directory (\(fields.cdSize) bytes at \(fields.cdOffset)) lies outside the file")
@@ -135,11 +135,11 @@ final class ZipArchive {
     for index in 0..<fields.total {
       let entry = try parseEntry(&reader, index: index)
       guard entry.flags & (Zip.flagEncrypted | Zip.flagStrongEncryption) == 0 else {
-        throw TensorIOError(.unsupportedArchive("member '\(entry.name)' is encrypted"))
+        throw TensorIOError(.unsupported("member '\(entry.name)' is encrypted"))
       }
       guard entry.method == Zip.methodStored || entry.method == Zip.methodDeflate else {
         throw TensorIOError(
-          .unsupportedArchive("member '\(entry.name)' uses \(Zip.methodName(entry.method)) (only stored and deflate)"))
+          .unsupported("member '\(entry.name)' uses \(Zip.methodName(entry.method)) (only stored and deflate)"))
       }
       try checkName(entry.name)
       let key = entry.name.hasSuffix(".npy") ? String(entry.name.dropLast(4)) : entry.name
@@ -237,7 +237,7 @@ final class ZipArchive {
   /// Errors name `spec` (the member).
   func dataOffset(of entry: ZipEntry, spec: String) throws(TensorIOError) -> Int {
     func structure(_ detail: String) -> TensorIOError {
-      TensorIOError(.archiveStructure(detail), path: spec)
+      TensorIOError(.structure(detail), path: spec)
     }
     let header = try file.read(at: entry.localHeaderOffset, count: Zip.localHeaderSize)
     var reader = ByteReader(header)

@@ -10,7 +10,7 @@ struct ByteReader {
 
   var remaining: Int { bytes.count - position }
 
-  static let truncated = TensorIOError(.archiveStructure("a zip record is truncated"))
+  static let truncated = TensorIOError(.structure("a zip record is truncated"))
 
   mutating func uint16() throws(TensorIOError) -> UInt16 {
     guard remaining >= 2 else { throw ByteReader.truncated }

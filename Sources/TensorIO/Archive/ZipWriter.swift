@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// Writes a ZIP archive member by member into an `AtomicFile`: local header (with
 /// alignment padding for stored members and a ZIP64 extra when the member may reach
@@ -85,7 +81,7 @@ final class ZipWriter {
     )
   ) throws(TensorIOError) {
     guard rawName.count <= 0xFFFF else {
-      throw TensorIOError(.invalidArgument("member name too long"), path: file.path)
+      throw TensorIOError(.invalidMemberName(name, reason: "longer than 65535 bytes"), path: file.path)
     }
     let zip64 = forceZip64 || uncompressedSize >= ZipWriter.zip64Threshold
     let headerOffset = offset
@@ -120,7 +116,7 @@ final class ZipWriter {
     let compressed = end - dataStart
     if !zip64 && compressed >= 0xFFFF_FFFF {
       throw TensorIOError(
-        .invalidArgument("member '\(name)' compressed past 4 GiB without a ZIP64 header"), path: file.path)
+        .needsZip64(member: name), path: file.path)
     }
     // Patch the local header with the real CRC and sizes.
     var patched = localHeader(

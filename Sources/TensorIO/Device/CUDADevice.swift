@@ -1,14 +1,13 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// One CUDA device: its primary context, allocations, and the primitives the transfer
 /// engine pipelines (non-blocking streams, async copies, pinned memory from
 /// cuMemAllocHost, in-place registration with cuMemHostRegister — read-only for
 /// uploads, so that read-only file mappings can be registered).
 final class CUDADevice: DeviceBackend, @unchecked Sendable {
+  // Safety: every stored property is a `let`; the context handle is used through the
+  // CUDA driver API, which is thread-safe (each thread makes the context current
+  // with `attachThread` before its calls).
   let device: Device
   let driver: CUDADriver
   let ordinal: Int32
@@ -38,7 +37,7 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
   let pool = TransferPool()
 
   static func defaultTuning() -> TransferTuning {
-    let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    let cores = SystemInfo.onlineProcessors
     let workers = environmentInteger("TENSORTOOL_TRANSFER_WORKERS", in: 1...64) ?? min(8, max(2, cores))
     let registering = environmentInteger("TENSORTOOL_REGISTER_WORKERS", in: 0...64) ?? 0
     let chunk = (environmentInteger("TENSORTOOL_TRANSFER_CHUNK_MIB", in: 1...1024) ?? 4) << 20
@@ -60,7 +59,7 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
     var context: CUDADriver.Context?
     try driver.check(driver.cuDevicePrimaryCtxRetain(&context, ordinal), "cuDevicePrimaryCtxRetain", device: index)
     guard let context else {
-      throw TensorIOError(.deviceUnavailable(device: "cuda:\(index)", reason: "no primary context"))
+      throw TensorIOError(.unavailable(device: "cuda:\(index)", reason: "no primary context"))
     }
     self.context = context
     var buffer = [CChar](repeating: 0, count: 256)
@@ -110,7 +109,7 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
   func makeStream() throws(TensorIOError) -> DeviceStream {
     var stream: CUDADriver.Stream?
     try check(driver.cuStreamCreate(&stream, CUDADriver.streamNonBlocking), "cuStreamCreate")
-    guard let stream else { throw TensorIOError(.deviceUnavailable(device: "\(device)", reason: "no stream")) }
+    guard let stream else { throw TensorIOError(.unavailable(device: "\(device)", reason: "no stream")) }
     return DeviceStream(raw: UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(stream))))
   }
 
@@ -148,7 +147,7 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
     }
     var pointer: UnsafeMutableRawPointer?
     try check(driver.cuMemAllocHost(&pointer, bytes), "cuMemAllocHost_v2")
-    guard let pointer else { throw TensorIOError(.deviceUnavailable(device: "\(device)", reason: "no pinned memory")) }
+    guard let pointer else { throw TensorIOError(.unavailable(device: "\(device)", reason: "no pinned memory")) }
     return pointer
   }
 
@@ -164,7 +163,7 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
 
 /// The value of environment variable `name` when it is an integer within `range`.
 func environmentInteger(_ name: String, in range: ClosedRange<Int>) -> Int? {
-  guard let text = getenv(name).map({ String(cString: $0) }), let value = Int(text), range.contains(value) else {
+  guard let text = SystemInfo.environment(name), let value = Int(text), range.contains(value) else {
     return nil
   }
   return value

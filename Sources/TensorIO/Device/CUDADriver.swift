@@ -1,16 +1,15 @@
 import Synchronization
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// The CUDA driver API, loaded at run time with `dlopen("libcuda.so.1")`: no CUDA SDK
 /// is needed to build, and machines without a driver get a clear error for `cuda:N`
 /// while everything else works. Every call's result is checked and turned into an
 /// error carrying the CUDA error name (`cuGetErrorName`).
 final class CUDADriver: @unchecked Sendable {
+  // Safety: every stored property is a `let` C function pointer into the driver
+  // library, which stays loaded for the life of the process; the driver API may be
+  // called from any thread.
   typealias Result = Int32
   typealias Context = OpaquePointer
   typealias Stream = OpaquePointer
@@ -67,14 +66,16 @@ final class CUDADriver: @unchecked Sendable {
 
   private init() throws(TensorIOError) {
     func unavailable(_ reason: String) -> TensorIOError {
-      TensorIOError(.deviceUnavailable(device: "cuda", reason: reason))
+      TensorIOError(.unavailable(device: "cuda", reason: reason))
     }
-    guard let library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL) else {
-      let detail = dlerror().map { String(cString: $0) } ?? "not found"
-      throw unavailable("CUDA driver not available (dlopen libcuda.so.1: \(detail))")
+    let library: DynamicLibrary
+    do {
+      library = try DynamicLibrary(loading: "libcuda.so.1")
+    } catch {
+      throw unavailable("CUDA driver not available (dlopen libcuda.so.1: \(error.detail))")
     }
     func symbol<T>(_ name: String, as type: T.Type) throws(TensorIOError) -> T {
-      guard let pointer = dlsym(library, name) else {
+      guard let pointer = library.symbol(name) else {
         throw unavailable("the CUDA driver lacks \(name)")
       }
       return unsafeBitCast(pointer, to: type)
@@ -138,7 +139,7 @@ final class CUDADriver: @unchecked Sendable {
   /// Throws for a non-zero result, naming the call and the error.
   func check(_ result: Result, _ call: String, device: Int) throws(TensorIOError) {
     if result != 0 {
-      throw TensorIOError(.deviceCall(device: "cuda:\(device)", call: call, code: result, name: errorName(result)))
+      throw TensorIOError(.call(device: "cuda:\(device)", call: call, code: result, name: errorName(result)))
     }
   }
 
@@ -146,7 +147,7 @@ final class CUDADriver: @unchecked Sendable {
   func device(_ index: Int) throws(TensorIOError) -> CUDADevice {
     guard index >= 0, index < deviceCount else {
       throw TensorIOError(
-        .deviceUnavailable(
+        .unavailable(
           device: "cuda:\(index)",
           reason: deviceCount == 0 ? "no CUDA device found" : "no such device (\(deviceCount) CUDA devices)"))
     }
@@ -163,7 +164,7 @@ final class CUDADriver: @unchecked Sendable {
       }
     }
     guard let device else {
-      throw failure ?? TensorIOError(.deviceUnavailable(device: "cuda:\(index)", reason: "unavailable"))
+      throw failure ?? TensorIOError(.unavailable(device: "cuda:\(index)", reason: "unavailable"))
     }
     return device
   }

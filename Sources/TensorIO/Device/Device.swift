@@ -15,7 +15,7 @@ public enum Device: Sendable, Hashable, CustomStringConvertible {
     var index = 0
     if parts.count == 2 {
       guard let n = Int(parts[1]), n >= 0, parts[1].allSatisfy(\.isASCII) else {
-        throw TensorIOError(.invalidArgument("invalid device '\(text)': the index must be a non-negative integer"))
+        throw TensorIOError(.invalidName(text, reason: "the index must be a non-negative integer"))
       }
       index = n
     }
@@ -24,7 +24,7 @@ public enum Device: Sendable, Hashable, CustomStringConvertible {
     case "cuda": self = .cuda(index)
     case "sim": self = .sim(index)
     default:
-      throw TensorIOError(.invalidArgument("invalid device '\(text)': expected cpu, cuda:N or sim:N"))
+      throw TensorIOError(.invalidName(text, reason: "expected cpu, cuda:N or sim:N"))
     }
   }
 

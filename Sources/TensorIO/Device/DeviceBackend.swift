@@ -71,6 +71,8 @@ public enum TransferPath: String, Sendable, Hashable, CaseIterable {
 /// the last tensor over it goes. Not addressable from the host: bytes move only through
 /// explicit copies.
 public final class DeviceBuffer: @unchecked Sendable {
+  // Safety: every stored property is a `let`; `backend` is a `DeviceBackend`, whose
+  // implementations are thread-safe (the protocol requires `Sendable`).
   /// The device the memory is on.
   public let device: Device
   /// Bytes allocated.
@@ -136,7 +138,7 @@ public final class DeviceBuffer: @unchecked Sendable {
     throws(TensorIOError) -> (TransferEngine, UInt64)
   {
     guard offset >= 0, count >= 0, offset <= byteCount - count else {
-      throw TensorIOError(.invalidArgument("\(device): range \(offset)..<\(offset + count) outside \(byteCount) bytes"))
+      throw TensorIOError(.rangeOutOfBounds(device: "\(device)", offset: offset, count: count, byteCount: byteCount))
     }
     return (TransferEngine(backend: backend, path: path, progress: progress), address + UInt64(offset))
   }
@@ -147,15 +149,15 @@ enum Devices {
   static func backend(for device: Device) throws(TensorIOError) -> any DeviceBackend {
     switch device {
     case .cpu:
-      throw TensorIOError(.invalidArgument("cpu has no device backend"))
+      throw TensorIOError(.hostHasNoBackend)
     case .sim(let index):
       return try SimulatedDevice.device(index)
     case .cuda(let index):
       do {
         return try CUDADriver.shared().device(index)
       } catch {
-        if case .deviceUnavailable(_, let reason) = error.reason {
-          throw TensorIOError(.deviceUnavailable(device: device.description, reason: reason))
+        if case .device(.unavailable(_, let reason)) = error.reason {
+          throw TensorIOError(.unavailable(device: device.description, reason: reason))
         }
         throw error
       }

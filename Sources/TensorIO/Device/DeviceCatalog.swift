@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// What one device is, as `tensortool devices` lists it.
 public struct DeviceInfo: Sendable, Hashable {
@@ -41,7 +37,7 @@ public enum DeviceCatalog {
       }
       return (devices, nil)
     } catch {
-      if case .deviceUnavailable(_, let reason) = error.reason { return (devices, reason) }
+      if case .device(.unavailable(_, let reason)) = error.reason { return (devices, reason) }
       return (devices, error.reason.description)
     }
   }
@@ -54,9 +50,5 @@ public enum DeviceCatalog {
     try Devices.backend(for: device).attachThread()
   }
 
-  private static func physicalMemory() -> Int? {
-    let pages = sysconf(Int32(_SC_PHYS_PAGES))
-    let size = sysconf(Int32(_SC_PAGESIZE))
-    return pages > 0 && size > 0 ? pages * size : nil
-  }
+  private static func physicalMemory() -> Int? { SystemInfo.physicalMemory }
 }

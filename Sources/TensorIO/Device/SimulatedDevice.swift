@@ -1,10 +1,6 @@
 import Synchronization
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// A simulated device, `sim:N`: memory that the host reaches only through explicit
 /// copies (addresses are opaque handles, never pointers), with a fixed capacity, so
@@ -27,8 +23,8 @@ final class SimulatedDevice: DeviceBackend {
   /// long) at a small scale, so that small test arrays already run the pipeline through
   /// many chunks, on three workers concurrently.
   let tuning = TransferTuning(
-    chunk: max(64 << 10, Int(sysconf(Int32(_SC_PAGESIZE)))),
-    registrationChunk: 4 * max(64 << 10, Int(sysconf(Int32(_SC_PAGESIZE)))), workers: 3, registeringWorkers: 3,
+    chunk: max(64 << 10, SystemInfo.pageSize),
+    registrationChunk: 4 * max(64 << 10, SystemInfo.pageSize), workers: 3, registeringWorkers: 3,
     ringDepth: 3, smallCopy: 4096)
   let pool = TransferPool()
 
@@ -50,6 +46,8 @@ final class SimulatedDevice: DeviceBackend {
   }
 
   private struct State: @unchecked Sendable {
+    // Safety: a `State` lives only inside `state` (a `Locked`) and is touched only
+    // under its lock; its pointers are the simulated device's own allocations.
     var allocations: [UInt64: Allocation] = [:]
     var used = 0
     var nextAddress: UInt64 = 0x5157_0000_0000  // opaque, never a host pointer
@@ -67,7 +65,7 @@ final class SimulatedDevice: DeviceBackend {
   static func device(_ index: Int) throws(TensorIOError) -> SimulatedDevice {
     guard index >= 0, index < count else {
       throw TensorIOError(
-        .deviceUnavailable(device: "sim:\(index)", reason: "no such device (sim:0 ... sim:\(count - 1))"))
+        .unavailable(device: "sim:\(index)", reason: "no such device (sim:0 ... sim:\(count - 1))"))
     }
     return devices[index]
   }
@@ -79,15 +77,15 @@ final class SimulatedDevice: DeviceBackend {
   var registrations: Int { state.withLock { $0.registered.count } }
 
   private func failure(_ name: String, _ call: String) -> TensorIOError {
-    TensorIOError(.deviceCall(device: device.description, call: call, code: 1, name: name))
+    TensorIOError(.call(device: device.description, call: call, code: 1, name: name))
   }
 
   func allocate(_ bytes: Int) throws(TensorIOError) -> UInt64 {
     var failure: TensorIOError?
     let address = state.withLock { state -> UInt64 in
-      guard bytes <= SimulatedDevice.capacity - state.used, let pointer = malloc(bytes) else {
+      guard bytes <= SimulatedDevice.capacity - state.used, let pointer = try? HeapMemory.allocate(byteCount: bytes, alignment: 64) else {
         failure = TensorIOError(
-          .outOfDeviceMemory(
+          .outOfMemory(
             device: device.description, requested: bytes, available: SimulatedDevice.capacity - state.used))
         return 0
       }
@@ -105,7 +103,7 @@ final class SimulatedDevice: DeviceBackend {
   func free(_ address: UInt64) {
     state.withLock { state in
       if let allocation = state.allocations.removeValue(forKey: address) {
-        Glibc.free(allocation.pointer)
+        HeapMemory.free(allocation.pointer)
         state.used -= allocation.bytes
       }
     }
@@ -214,13 +212,13 @@ final class SimulatedDevice: DeviceBackend {
   }
 
   func allocatePinned(_ bytes: Int) throws(TensorIOError) -> UnsafeMutableRawPointer {
-    guard let pointer = malloc(bytes) else { throw failure("SIM_ERROR_OUT_OF_MEMORY", "allocatePinned") }
+    guard let pointer = try? HeapMemory.allocate(byteCount: bytes, alignment: 64) else { throw failure("SIM_ERROR_OUT_OF_MEMORY", "allocatePinned") }
     state.withLock { $0.pinned[UInt(bitPattern: Int(bitPattern: pointer))] = bytes }
     return pointer
   }
 
   func register(_ start: UnsafeMutableRawPointer, count: Int, readOnly: Bool) throws(TensorIOError) {
-    let page = UInt(max(sysconf(Int32(_SC_PAGESIZE)), 1))
+    let page = UInt(SystemInfo.pageSize)
     let low = UInt(bitPattern: Int(bitPattern: start))
     guard count > 0, low % page == 0, UInt(count) % page == 0 else {
       throw failure("SIM_ERROR_INVALID_VALUE", "register")

@@ -1,11 +1,5 @@
-import Dispatch
-import Synchronization
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// How the transfer engine cuts and spreads one device's copies.
 struct TransferTuning: Sendable, Hashable {
@@ -88,7 +82,7 @@ final class TransferPool: Sendable {
       return UInt(bitPattern: arena)
     }
     guard let buffer = UnsafeMutableRawPointer(bitPattern: raw) else {
-      throw TensorIOError(.deviceUnavailable(device: "\(backend.device)", reason: "no pinned memory"))
+      throw TensorIOError(.unavailable(device: "\(backend.device)", reason: "no pinned memory"))
     }
     return buffer
   }
@@ -275,7 +269,7 @@ struct TransferEngine {
       self.start = start
       self.count = count
       self.chunk = chunk
-      let page = max(Int(sysconf(Int32(_SC_PAGESIZE))), 1)
+      let page = SystemInfo.pageSize
       self.page = page
       self.base = start & ~(page - 1)
     }
@@ -363,11 +357,12 @@ struct TransferEngine {
       start: Int(bitPattern: host), count: count,
       chunk: everyWorkerRegisters ? tuning.registrationChunk : tuning.chunk)
     let workers = max(1, min(toDevice ? tuning.workers : tuning.downloadWorkers ?? tuning.workers, grid.chunks))
-    let next = ChunkCounter()
-    let failure = FirstError()
     let total = Locked(TransferReport())
-    nonisolated(unsafe) let host = host
-    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+    // Safety: each worker moves the chunks it takes, disjoint pages of the host range,
+    // which the caller keeps alive until this returns.
+    let shared = UnsafeShared(host)
+    try Parallel.workers(workers, sharing: grid.chunks) { (worker, queue) throws(TensorIOError) in
+      let host = shared.value
       let registers: Bool
       switch path {
       case .registered: registers = true
@@ -380,7 +375,7 @@ struct TransferEngine {
         try backend.attachThread()
         for _ in 0..<2 { slots.append(Slot(stream: try backend.pool.stream(backend))) }
         var s = 0
-        while failure.error == nil, let i = next.take(below: grid.chunks) {
+        while let i = queue.next() {
           try slots[s].complete(backend, progress: progress)
           let (offset, n) = grid.bytes(i)
           let address = device + UInt64(offset)
@@ -432,12 +427,11 @@ struct TransferEngine {
           s ^= 1
         }
       } catch {
-        failure.record(error)
+        queue.record(error)
       }
-      finish(&slots, failure: failure)
+      finish(&slots, failure: queue.failure)
       total.withLock { $0.add(report) }
     }
-    if let error = failure.error { throw error }
     return total.withLock { $0 }
   }
 }
@@ -463,16 +457,5 @@ extension TransferEngine {
       }
       done += n
     }
-  }
-}
-
-/// Hands out chunk numbers to worker threads, each once.
-final class ChunkCounter: Sendable {
-  private let next = Atomic<Int>(0)
-
-  /// The next chunk number, or nil once `limit` are handed out.
-  func take(below limit: Int) -> Int? {
-    let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-    return i < limit ? i : nil
   }
 }

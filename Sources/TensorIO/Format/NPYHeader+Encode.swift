@@ -8,7 +8,7 @@ extension NPYHeader {
   /// The header dict exactly as `np.save` writes it (before padding).
   public func dictText() throws(TensorIOError) -> String {
     guard let descr = dtype.descrOrNil else {
-      throw TensorIOError(.invalidArgument("dtype with overlapping or out-of-order fields has no descr"))
+      throw TensorIOError(.dtypeHasNoDescr)
     }
     var text = "{'descr': "
     PyRepr.write(descr, to: &text)
@@ -45,7 +45,7 @@ extension NPYHeader {
       let total = hlen + padding
       if version == .v1 && total > 0xFFFF { continue }
       guard total <= 0xFFFF_FFFF else {
-        throw TensorIOError(.invalidArgument("header of \(total) bytes is too long for any .npy version"))
+        throw TensorIOError(.headerTooLongToWrite(bytes: total))
       }
       var bytes = NPYHeader.magic + [version.major, version.minor]
       for i in 0..<version.lengthFieldSize { bytes.append(UInt8(truncatingIfNeeded: total >> (8 * i))) }
@@ -57,6 +57,6 @@ extension NPYHeader {
       header.headerLength = total
       return (header, bytes)
     }
-    throw TensorIOError(.invalidArgument("header is too long for any .npy version"))
+    throw TensorIOError(.headerTooLongToWrite(bytes: text.utf8.count))
   }
 }

@@ -1,11 +1,6 @@
-import Synchronization
 import SystemPackage
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// A file written in place of another atomically: bytes go to a temporary file in the
 /// destination's folder, which is synced and then renamed over the destination. A
@@ -166,17 +161,4 @@ public enum Durability: Sendable, Hashable {
   /// (temporary file + rename), but not synced: a power loss may lose it. As fast as
   /// `np.save`, which never syncs.
   case unsynced
-}
-
-/// The first error recorded by any of several threads.
-final class FirstError: Sendable {
-  private let storage = Locked<TensorIOError?>(nil)
-
-  /// Keeps `error` unless one was recorded before.
-  func record(_ error: TensorIOError) {
-    storage.withLock { if $0 == nil { $0 = error } }
-  }
-
-  /// The first error recorded, if any.
-  var error: TensorIOError? { storage.withLock { $0 } }
 }

@@ -1,6 +1,4 @@
 import CTensorShims
-import Dispatch
-import Synchronization
 import SystemPackage
 
 /// Converting an array's dtype (numpy's `astype(casting='unsafe')`), byte order and
@@ -15,7 +13,7 @@ public enum Conversion {
     let base = dtype ?? source
     let sameLayout = base.withByteOrder(.little) == source.withByteOrder(.little)
     if !sameLayout && !(base.isNumeric && source.isNumeric) {
-      throw TensorIOError(.invalidArgument("cannot convert \(source.name) to \(base.name): only numeric dtypes cast"))
+      throw TensorIOError(.cannotCast(from: source.name, to: base.name))
     }
     return byteOrder.map { base.withByteOrder($0) } ?? base
   }
@@ -72,26 +70,20 @@ public enum Conversion {
       }
       // A strided walk is sequential: each piece is written on another thread while
       // the next one is converted (the pieces alternate between two buffers).
-      let writer = DispatchQueue(label: "tensortool.convert-writer")
-      let failure = FirstError()
+      var writing: BackgroundTask<Void>? = nil
       var offset = header.count
       while let piece = try pieces.next() {
-        writer.sync {}  // the previous write is done: its buffer may be reused after this piece
-        if let error = failure.error { throw error }
-        nonisolated(unsafe) let bytes = piece
+        // The previous write is done: its buffer may be reused after this piece.
+        try writing?.wait()
+        // Safety: the piece's buffer is not reused before this task is waited for
+        // (above, or after the loop).
+        let bytes = UnsafeShared(piece)
         let at = offset
-        writer.async {
-          do throws(TensorIOError) {
-            try file.write(bytes, at: at)
-          } catch {
-            failure.record(error)
-          }
-        }
+        writing = BackgroundTask { () throws(TensorIOError) in try file.write(bytes.value, at: at) }
         offset += piece.count
         progress?(offset)
       }
-      writer.sync {}
-      if let error = failure.error { throw error }
+      try writing?.wait()
     }
   }
 }
@@ -162,32 +154,26 @@ extension Conversion {
   fileprivate static func writeInParallel(
     _ pieces: ConvertedPieces, count: Int, to file: AtomicFile, at start: Int, progress: ((Int) -> Void)?
   ) throws(TensorIOError) {
-    let workers = max(1, min(ProcessInfoLite.activeProcessorCount, count))
-    let next = ChunkCounter()
-    let failure = FirstError()
     // Progress calls are serialized by the lock (the callback itself need not be
     // thread-safe).
     let written = Locked(start)
-    nonisolated(unsafe) let report = progress
-    // Workers use only `convertPiece` and `workerBuffers`, which read state that never
-    // changes.
-    nonisolated(unsafe) let pieces = pieces
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      do throws(TensorIOError) {
-        let buffers = try pieces.workerBuffers()
-        while failure.error == nil, let k = next.take(below: count) {
-          let bytes = try pieces.convertPiece(k, into: buffers, parts: 1)
-          try file.write(bytes, at: start + pieces.pieceOffset(k))
-          written.withLock { total in
-            total += bytes.count
-            report?(total)
-          }
+    // Safety: called only with `written`'s lock held, before this function returns.
+    let report = UnsafeShared(progress)
+    // Safety: workers use only `convertPiece` and `workerBuffers`, which read state
+    // that never changes; `pieces` outlives the region.
+    let shared = UnsafeShared(pieces)
+    try Parallel.workers(min(Parallel.cores, count), sharing: count) { (_, queue) throws(TensorIOError) in
+      let pieces = shared.value
+      let buffers = try pieces.workerBuffers()
+      while let k = queue.next() {
+        let bytes = try pieces.convertPiece(k, into: buffers, parts: 1)
+        try file.write(bytes, at: start + pieces.pieceOffset(k))
+        written.withLock { total in
+          total += bytes.count
+          report.value?(total)
         }
-      } catch {
-        failure.record(error)
       }
     }
-    if let error = failure.error { throw error }
   }
 }
 
@@ -256,7 +242,7 @@ final class ConvertedPieces {
     guard done < count else { return nil }
     let output = outputs[turn]
     turn ^= 1
-    let cores = ProcessInfoLite.activeProcessorCount
+    let cores = Parallel.cores
     if transpose == nil, let staging {
       // A strided walk: gathered in order through the cursor.
       let n = min(chunk, count - done)
@@ -318,21 +304,23 @@ final class ConvertedPieces {
       let threads = rows >= 64 ? parts : 1
       let step = ((rows + threads - 1) / threads + 15) / 16 * 16
       let size = source.itemSize
-      nonisolated(unsafe) let from = UnsafeRawPointer(base + first * size)
-      nonisolated(unsafe) let to = gathersIntoOutput ? output : (buffers.scratch?.mutableBase ?? output)
-      DispatchQueue.concurrentPerform(iterations: threads) { part in
+      // Safety: every task reads the source and writes its own rows of `to`; both
+      // outlive the region.
+      let from = UnsafeShared(UnsafeRawPointer(base + first * size))
+      let to = UnsafeShared(gathersIntoOutput ? output : (buffers.scratch?.mutableBase ?? output))
+      Parallel.forEach(threads, workers: threads) { part in
         let start = part * step
         let count = min(step, rows - start)
         if count > 0 {
           Transpose.gather(
-            from + start * size, rows: count, offsets: transpose, itemSize: size,
-            into: to + start * transpose.count * size)
+            from.value + start * size, rows: count, offsets: transpose, itemSize: size,
+            into: to.value + start * transpose.count * size)
         }
       }
       if gathersIntoOutput {
         if source != target { ByteSwap.convert(output, count: n, from: source, to: target) }
       } else {
-        try convert(UnsafeRawPointer(to), count: n, into: output, parts: parts)
+        try convert(UnsafeRawPointer(to.value), count: n, into: output, parts: parts)
       }
     } else {
       try convert(UnsafeRawPointer(base + start * source.itemSize), count: n, into: output, parts: parts)
@@ -347,33 +335,24 @@ final class ConvertedPieces {
   ) throws(TensorIOError) {
     let parts = count >= (1 << 18) ? max(1, threads) : 1
     let step = (count + parts - 1) / parts
-    let results = ResultSlots<Bool>(count: parts)
     let (source, target) = (self.source, self.target)
-    nonisolated(unsafe) let from = input
-    nonisolated(unsafe) let to = output
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
+    // Safety: every task reads the source and writes its own range of the output;
+    // both outlive the region.
+    let (from, to) = (UnsafeShared(input), UnsafeShared(output))
+    try Parallel.forEach(parts, workers: parts) { (part) throws(TensorIOError) in
       let start = part * step
       let n = min(step, count - start)
-      guard n > 0 else {
-        results.set(part, .success(true))
-        return
-      }
-      let a = from + start * source.itemSize
-      let b = to + start * target.itemSize
-      do throws(TensorIOError) {
-        if source == target {
-          b.copyMemory(from: a, byteCount: n * target.itemSize)
-        } else if source.withByteOrder(.little) == target.withByteOrder(.little) {
-          ByteSwap.convert(a, into: b, count: n, from: source, to: target)
-        } else {
-          try Cast.convert(a, source, b, target, count: n)
-        }
-        results.set(part, .success(true))
-      } catch {
-        results.set(part, .failure(error))
+      guard n > 0 else { return }
+      let a = from.value + start * source.itemSize
+      let b = to.value + start * target.itemSize
+      if source == target {
+        b.copyMemory(from: a, byteCount: n * target.itemSize)
+      } else if source.withByteOrder(.little) == target.withByteOrder(.little) {
+        ByteSwap.convert(a, into: b, count: n, from: source, to: target)
+      } else {
+        try Cast.convert(a, source, b, target, count: n)
       }
     }
-    for part in 0..<parts { _ = try results.get(part) }
   }
 }
 

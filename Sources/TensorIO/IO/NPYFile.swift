@@ -1,4 +1,3 @@
-import Dispatch
 import SystemPackage
 
 /// Reading and writing `.npy` files.

@@ -1,9 +1,8 @@
-import Dispatch
 import SystemPackage
 
 /// An open regular file (read-only, or read-write for `r+` mappings) with errors that
 /// name it; closed when released.
-final class OpenFile {
+final class OpenFile: Sendable {
   let descriptor: FileDescriptor
   let path: String
   let size: Int
@@ -23,7 +22,7 @@ final class OpenFile {
       let (size, isRegular) = try descriptor.sizeAndKind()
       guard isRegular else {
         _ = try? descriptor.close()
-        throw TensorIOError(.invalidArgument("not a regular file"), path: path.string)
+        throw TensorIOError(.notRegularFile, path: path.string)
       }
       self.size = size
     } catch let error as TensorIOError {
@@ -39,6 +38,8 @@ final class OpenFile {
   }
 
   func fail(_ reason: TensorIOError.Reason) -> TensorIOError { TensorIOError(reason, path: path) }
+  func fail(_ reason: FormatError) -> TensorIOError { TensorIOError(reason, path: path) }
+  func fail(_ reason: ArchiveError) -> TensorIOError { TensorIOError(reason, path: path) }
 
   /// Reads up to `count` bytes at `offset` into a new array.
   func read(at offset: Int, count: Int) throws(TensorIOError) -> [UInt8] {
@@ -85,24 +86,25 @@ final class OpenFile {
       try readExactly(at: offset, into: buffer)
       return
     }
-    let failure = FirstError()
     let fd = descriptor
-    // Each iteration writes a disjoint slice of the buffer.
-    nonisolated(unsafe) let buffer = buffer
     let path = self.path
-    DispatchQueue.concurrentPerform(iterations: pieces) { i in
+    // Safety: each task fills its own slice of the buffer, which the caller keeps
+    // alive until this returns.
+    let shared = UnsafeShared(buffer)
+    try Parallel.forEach(pieces) { (i) throws(TensorIOError) in
+      let buffer = shared.value
       let start = i * chunk
       let part = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<min(buffer.count, start + chunk)])
+      let n: Int
       do throws(Errno) {
-        let n = try fd.readFully(at: offset + start, into: part)
-        if n != part.count {
-          failure.record(TensorIOError(.truncatedData(expected: buffer.count, available: start + n), path: path))
-        }
+        n = try fd.readFully(at: offset + start, into: part)
       } catch {
-        failure.record(TensorIOError(.system(operation: "read", errno: error), path: path))
+        throw TensorIOError(.system(operation: "read", errno: error), path: path)
+      }
+      if n != part.count {
+        throw TensorIOError(.truncatedData(expected: buffer.count, available: start + n), path: path)
       }
     }
-    if let error = failure.error { throw error }
   }
 
   /// Reads bytes `offset ..< offset + count` a piece of at most 4 MiB at a time into

@@ -15,7 +15,7 @@ enum Cast {
     _ from: UnsafeRawPointer, _ source: DType, _ to: UnsafeMutableRawPointer, _ target: DType, count: Int
   ) throws(TensorIOError) {
     guard source.isNumeric, target.isNumeric else {
-      throw TensorIOError(.invalidArgument("cannot cast \(source.name) to \(target.name): only numeric dtypes cast"))
+      throw TensorIOError(.cannotCast(from: source.name, to: target.name))
     }
     if source.kind == target.kind {
       // Same type: a copy, byte-swapped when the orders differ.

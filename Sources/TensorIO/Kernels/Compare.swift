@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// Comparing two arrays as np.array_equal / np.allclose do.
 public enum ArrayComparison {

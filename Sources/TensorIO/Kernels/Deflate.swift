@@ -1,12 +1,6 @@
 import CZlib
-import Dispatch
-import Synchronization
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// Raw deflate (no zlib or gzip wrapper, as ZIP stores it) through zlib, split over
 /// cores the way pigz does it: the input is cut into chunks, each chunk is compressed
@@ -39,7 +33,7 @@ enum Deflate {
     let status = deflateInit2_(
       &stream, level, Z_DEFLATED, -15, memoryLevel, Z_DEFAULT_STRATEGY, zlibVersion(),
       Int32(MemoryLayout<z_stream>.size))
-    guard status == Z_OK else { throw TensorIOError(.invalidArgument("deflateInit2 failed (\(status))")) }
+    guard status == Z_OK else { throw TensorIOError(.deflateFailed(call: "deflateInit2", status: status)) }
     defer { deflateEnd(&stream) }
     guard let base = input.baseAddress?.assumingMemoryBound(to: Bytef.self) else {
       return isLast ? [0x03, 0x00] : []  // an empty final block
@@ -50,16 +44,17 @@ enum Deflate {
     }
     let count = range.count
     var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(count))) + 16)
+    var result = Z_OK
     let produced = output.withUnsafeMutableBytes { out -> Int in
       stream.next_in = UnsafeMutablePointer(mutating: base + range.lowerBound)
       stream.avail_in = uInt(count)
       stream.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
       stream.avail_out = uInt(out.count)
-      let result = deflate(&stream, isLast ? Z_FINISH : Z_SYNC_FLUSH)
+      result = deflate(&stream, isLast ? Z_FINISH : Z_SYNC_FLUSH)
       guard result == (isLast ? Z_STREAM_END : Z_OK), stream.avail_in == 0 else { return -1 }
       return out.count - Int(stream.avail_out)
     }
-    guard produced >= 0 else { throw TensorIOError(.invalidArgument("deflate failed")) }
+    guard produced >= 0 else { throw TensorIOError(.deflateFailed(call: "deflate", status: result)) }
     output.removeLast(output.count - produced)
     return output
   }
@@ -83,100 +78,35 @@ enum Deflate {
     sink: (_ piece: [UInt8], _ restartAt: Int?) throws(TensorIOError) -> Void
   ) throws(TensorIOError) -> UInt32 {
     let chunks = max(1, (input.count + chunkSize - 1) / chunkSize)
-    let workers = min(ProcessInfoLite.activeProcessorCount, chunks)
-    let permits = DispatchSemaphore(value: 4 * ProcessInfoLite.activeProcessorCount)
-    let next = ChunkCounter()
-    let failure = FirstError()
-    let output = Locked(OrderedOutput())
-    nonisolated(unsafe) let source = input
-    // Called only with `output`'s lock held: one call at a time, in chunk order.
-    nonisolated(unsafe) let emit = sink
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
-      while true {
-        permits.wait()
-        guard failure.error == nil, let index = next.take(below: chunks) else {
-          permits.signal()
-          return
-        }
-        let range = (index * chunkSize)..<min(source.count, (index + 1) * chunkSize)
-        let restart = restartEvery > 0 && index % restartEvery == 0
-        let result: Result<([UInt8], UInt32), TensorIOError>
-        do throws(TensorIOError) {
-          let compressed = try compressChunk(
-            source, range: range, level: level, isLast: isFinal && index == chunks - 1, restart: restart)
-          result = .success((compressed, CRC32.checksum(UnsafeRawBufferPointer(rebasing: source[range]))))
-        } catch {
-          result = .failure(error)
-        }
-        output.withLock { state in
-          for (ready, length, start) in state.chunks.complete(
-            index, (result, range.count, restart ? range.lowerBound : nil))
-          {
-            permits.signal()
-            guard failure.error == nil else { continue }
-            do throws(TensorIOError) {
-              let (compressed, chunkCRC) = try ready.get()
-              state.crc = state.started ? CRC32.combine(state.crc, chunkCRC, lengthOfB: length) : chunkCRC
-              state.started = true
-              try emit(compressed, start)
-            } catch {
-              failure.record(error)
-            }
-          }
-        }
-      }
-    }
-    if let error = failure.error { throw error }
-    return output.withLock { $0.crc }
-  }
-
-  /// Compressed chunks waiting for their turn, and the stream's CRC-32 so far.
-  private struct OrderedOutput: Sendable {
-    /// Each chunk's result, its input length, and its input offset if a restart point.
-    var chunks = InOrder<(Result<([UInt8], UInt32), TensorIOError>, Int, Int?)>()
+    // Safety: the workers only read `input`, which the caller keeps alive until this
+    // returns.
+    let source = UnsafeShared(input)
     var crc: UInt32 = 0
-    var started = false
-  }
-}
-
-/// Results that complete in any order, handed on in index order (0, 1, 2, ...).
-struct InOrder<Value: Sendable>: Sendable {
-  private var waiting: [Int: Value] = [:]
-  /// The index handed on next.
-  private(set) var next = 0
-
-  /// Records result `index`; returns the results that can go on now, in order: none
-  /// while an earlier one is missing.
-  mutating func complete(_ index: Int, _ value: Value) -> [Value] {
-    waiting[index] = value
-    var out: [Value] = []
-    while let value = waiting.removeValue(forKey: next) {
-      out.append(value)
-      next += 1
-    }
-    return out
-  }
-}
-
-/// Results written by concurrent workers, one slot each.
-final class ResultSlots<T: Sendable>: Sendable {
-  private let slots: Locked<[Result<T, TensorIOError>?]>
-
-  init(count: Int) { slots = Locked(Array(repeating: nil, count: count)) }
-
-  func set(_ index: Int, _ value: Result<T, TensorIOError>) {
-    slots.withLock { $0[index] = value }
+    try Parallel.ordered(
+      chunks, window: 4 * Parallel.cores,
+      produce: { (index) throws(TensorIOError) -> Chunk in
+        let input = source.value
+        let range = (index * chunkSize)..<min(input.count, (index + 1) * chunkSize)
+        let restart = restartEvery > 0 && index % restartEvery == 0
+        let compressed = try compressChunk(
+          input, range: range, level: level, isLast: isFinal && index == chunks - 1, restart: restart)
+        return Chunk(
+          compressed: compressed, crc: CRC32.checksum(UnsafeRawBufferPointer(rebasing: input[range])),
+          length: range.count, restartAt: restart ? range.lowerBound : nil)
+      },
+      consume: { (chunk, index) throws(TensorIOError) in
+        crc = index == 0 ? chunk.crc : CRC32.combine(crc, chunk.crc, lengthOfB: chunk.length)
+        try sink(chunk.compressed, chunk.restartAt)
+      })
+    return crc
   }
 
-  func get(_ index: Int) throws(TensorIOError) -> T {
-    guard let slot = slots.withLock({ $0[index] }) else {
-      throw TensorIOError(.invalidArgument("worker \(index) produced nothing"))
-    }
-    return try slot.get()
+  /// One compressed chunk: its bytes, the CRC-32 and length of its input, and its
+  /// input offset when it is a restart point.
+  private struct Chunk: Sendable {
+    var compressed: [UInt8]
+    var crc: UInt32
+    var length: Int
+    var restartAt: Int?
   }
-}
-
-/// The number of cores this process may use (`sysconf(_SC_NPROCESSORS_ONLN)`).
-enum ProcessInfoLite {
-  static let activeProcessorCount: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 }

@@ -1,4 +1,3 @@
-import Dispatch
 
 /// Summary statistics of a numeric array, computed in one streaming pass split over all
 /// cores (a mapped file larger than memory is fine).
@@ -112,7 +111,7 @@ public struct ArrayStatistics: Sendable, Hashable {
   /// The statistics of `array` (numeric dtypes only).
   public static func compute(_ array: NDArray) throws(TensorIOError) -> ArrayStatistics {
     guard array.dtype.isNumeric else {
-      throw TensorIOError(.invalidArgument("statistics need a numeric dtype, not \(array.dtype.name)"))
+      throw TensorIOError(.notNumeric(operation: "statistics", dtype: array.dtype.name))
     }
     let isComplex: Bool
     if case .complex = array.dtype.kind { isComplex = true } else { isComplex = false }
@@ -123,7 +122,7 @@ public struct ArrayStatistics: Sendable, Hashable {
       let linear = try NDArray(
         storage: array.storage, dtype: array.dtype, shape: [array.count], strides: [array.dtype.itemSize],
         byteOffset: array.byteOffset)
-      let parts = ProcessInfoLite.activeProcessorCount * 2
+      let parts = Parallel.cores * 2
       let step = (array.count + parts - 1) / parts
       for i in 0..<parts {
         let range = (i * step)..<Swift.min(array.count, (i + 1) * step)
@@ -133,9 +132,7 @@ public struct ArrayStatistics: Sendable, Hashable {
       flat = [array]
     }
     let ranges = flat
-    let results = ResultSlots<Partial>(count: ranges.count)
-    DispatchQueue.concurrentPerform(iterations: ranges.count) { i in
-      do throws(TensorIOError) {
+    let partials = try Parallel.map(ranges.count) { (i) throws(TensorIOError) -> Partial in
         var partial = Partial()
         let pieces = try ConvertedPieces(ranges[i], to: target, order: .c)
         while let piece = try pieces.next() {
@@ -146,13 +143,10 @@ public struct ArrayStatistics: Sendable, Hashable {
             partial.addReal(values)
           }
         }
-        results.set(i, .success(partial))
-      } catch {
-        results.set(i, .failure(error))
-      }
+        return partial
     }
     var total = Partial()
-    for i in 0..<ranges.count { total.merge(try results.get(i)) }
+    for partial in partials { total.merge(partial) }
     let some = total.n > 0
     return ArrayStatistics(
       count: total.count, nanCount: total.nan, infCount: total.inf,

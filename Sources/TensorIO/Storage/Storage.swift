@@ -1,11 +1,7 @@
 import Synchronization
 import SystemPackage
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// numpy's `mmap_mode` for mapping an `.npy` file.
 public enum MapMode: String, Sendable, Hashable, CaseIterable {
@@ -28,6 +24,8 @@ public enum MapMode: String, Sendable, Hashable, CaseIterable {
 /// either side first writes. Concurrent writes to the same bytes from several threads
 /// are the caller's to order, as with numpy arrays.
 public final class Storage: @unchecked Sendable {
+  // Safety: every mutable field is in `state`, read and written only under its lock;
+  // the element bytes themselves are the caller's to order, as documented above.
   /// How the current bytes are released.
   enum Owner {
     /// `posix_memalign`, released with `free`.
@@ -43,6 +41,8 @@ public final class Storage: @unchecked Sendable {
 
   /// Guarded by the mutex; the pointers it holds are this storage's to manage.
   struct State: @unchecked Sendable {
+    // Safety: a `State` lives only inside `Storage.state` (a `Locked`) and is read and
+    // written under its lock; the pointers it holds are never handed out by it.
     var base: UnsafeMutableRawPointer
     var owner: Owner
     /// Copy-on-write snapshots still borrowing this storage's bytes.
@@ -119,7 +119,7 @@ public final class Storage: @unchecked Sendable {
     } else if near != nil {
       folders.append(".")
     }
-    if let tmp = getenv("TMPDIR").map({ String(cString: $0) }), !tmp.isEmpty { folders.append(FilePath(tmp)) }
+    if let tmp = SystemInfo.environment("TMPDIR"), !tmp.isEmpty { folders.append(FilePath(tmp)) }
     folders.append("/tmp")
     for folder in folders {
       guard let fd = try? FileDescriptor.openUnnamed(in: folder, permissions: .ownerReadWrite) else { continue }
@@ -162,7 +162,7 @@ public final class Storage: @unchecked Sendable {
   }
 
   private static func allocate(_ byteCount: Int) throws(TensorIOError) -> (UnsafeMutableRawPointer, Owner) {
-    guard byteCount >= 0 else { throw TensorIOError(.invalidArgument("negative byte count \(byteCount)")) }
+    guard byteCount >= 0 else { throw TensorIOError(.negativeByteCount(byteCount)) }
     if byteCount >= mappingThreshold {
       do {
         return (try VirtualMemory.mapAnonymous(length: byteCount), .anonymousMapping(length: byteCount))
@@ -170,10 +170,11 @@ public final class Storage: @unchecked Sendable {
         throw TensorIOError(.system(operation: "allocating \(byteCount) bytes", errno: error))
       }
     }
-    var pointer: UnsafeMutableRawPointer?
-    let status = posix_memalign(&pointer, 64, max(byteCount, 64))
-    guard status == 0, let pointer else {
-      throw TensorIOError(.system(operation: "allocating \(byteCount) bytes", errno: Errno(rawValue: status)))
+    let pointer: UnsafeMutableRawPointer
+    do {
+      pointer = try HeapMemory.allocate(byteCount: max(byteCount, 64), alignment: 64)
+    } catch {
+      throw TensorIOError(.system(operation: "allocating \(byteCount) bytes", errno: error))
     }
     memset(pointer, 0, max(byteCount, 64))
     return (pointer, .heap)
@@ -194,7 +195,7 @@ public final class Storage: @unchecked Sendable {
 
   private static func release(_ owner: Owner, base: UnsafeMutableRawPointer) {
     switch owner {
-    case .heap: free(base)
+    case .heap: HeapMemory.free(base)
     case .anonymousMapping(let length): VirtualMemory.unmap(base, length: length)
     case .fileMapping(let start, let length): VirtualMemory.unmap(start, length: length)
     case .borrowed: break

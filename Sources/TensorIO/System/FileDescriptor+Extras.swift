@@ -1,11 +1,7 @@
 import CTensorShims
 import SystemPackage
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// The system calls TensorIO needs beyond what swift-system's `FileDescriptor`
 /// offers, in the same style: one thin typed wrapper per call, `Errno` on failure,
@@ -168,6 +164,6 @@ func typedThrows<R>(_ body: () throws -> R) throws(TensorIOError) -> R {
   } catch let error as Errno {
     throw TensorIOError(.system(operation: "I/O", errno: error))
   } catch {
-    throw TensorIOError(.invalidArgument("\(error)"))
+    throw TensorIOError(.internalFailure("\(error)"))
   }
 }

@@ -1,11 +1,6 @@
-import Dispatch
 import SystemPackage
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// Page-level memory: anonymous mappings for large host buffers and mappings of files.
 /// The one place that calls `mmap`, `munmap`, `msync` and `madvise`.
@@ -29,9 +24,7 @@ enum VirtualMemory {
     else {
       throw Errno(rawValue: errno)
     }
-    #if os(Linux)
-      _ = madvise(pointer, length, MADV_HUGEPAGE)
-    #endif
+    _ = madvise(pointer, length, MADV_HUGEPAGE)
     return pointer
   }
 
@@ -56,31 +49,26 @@ enum VirtualMemory {
   /// rather than a fault per page. Best effort (needs Linux 5.14). Wraps `madvise(2)`
   /// with `MADV_POPULATE_READ`.
   static func populate(_ pointer: UnsafeMutableRawPointer, length: Int) {
-    #if os(Linux)
-      let populateRead: Int32 = 22  // MADV_POPULATE_READ
-      _ = madvise(pointer, length, populateRead)
-    #endif
+    let populateRead: Int32 = 22  // MADV_POPULATE_READ
+    _ = madvise(pointer, length, populateRead)
   }
 
   /// Maps every page of `pointer ..< pointer + length` for writing now, in one call
   /// (allocating them: for a shared file mapping, page cache pages). Best effort
   /// (needs Linux 5.14). Wraps `madvise(2)` with `MADV_POPULATE_WRITE`.
   static func populateForWriting(_ pointer: UnsafeMutableRawPointer, length: Int) {
-    #if os(Linux)
-      let populateWrite: Int32 = 23  // MADV_POPULATE_WRITE
-      _ = madvise(pointer, length, populateWrite)
-    #endif
+    let populateWrite: Int32 = 23  // MADV_POPULATE_WRITE
+    _ = madvise(pointer, length, populateWrite)
   }
 
   /// Faults in every page of fresh anonymous memory on all cores, a 2 MiB piece per
   /// task (so that later users, such as a driver pinning it, find it mapped).
   static func prefault(_ pointer: UnsafeMutableRawPointer, length: Int) {
     let piece = 2 << 20
-    let pieces = (length + piece - 1) / piece
-    let base = UInt(bitPattern: pointer)
-    DispatchQueue.concurrentPerform(iterations: pieces) { i in
-      guard let start = UnsafeMutableRawPointer(bitPattern: base + UInt(i * piece)) else { return }
-      populateForWriting(start, length: min(piece, length - i * piece))
+    // Safety: each task populates its own 2 MiB of memory the caller keeps mapped.
+    let base = UnsafeShared(pointer)
+    Parallel.forEach((length + piece - 1) / piece) { i in
+      populateForWriting(base.value + i * piece, length: min(piece, length - i * piece))
     }
   }
 

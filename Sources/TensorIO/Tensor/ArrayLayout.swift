@@ -57,15 +57,15 @@ public struct ArrayLayout: Sendable, Hashable {
   /// Checks that every element lies inside a storage of `storageBytes` bytes.
   func validate(storageBytes: Int) throws(TensorIOError) {
     guard shape.count == strides.count else {
-      throw TensorIOError(.invalidArgument("shape has \(shape.count) dimensions, strides \(strides.count)"))
+      throw TensorIOError(.rankMismatch(shape: shape.count, strides: strides.count))
     }
-    guard shape.allSatisfy({ $0 >= 0 }) else { throw TensorIOError(.invalidArgument("negative dimension")) }
+    guard shape.allSatisfy({ $0 >= 0 }) else { throw TensorIOError(ArrayError.negativeDimension(shape)) }
     guard let extent = Layout.extent(shape: shape, strides: strides, itemSize: dtype.itemSize) else {
-      throw TensorIOError(.invalidArgument("shape \(shape) does not fit in memory"))
+      throw TensorIOError(.tooLarge(shape: shape))
     }
     if extent.count > 0 {
       guard byteOffset + extent.lowest >= 0, byteOffset + extent.highest <= storageBytes else {
-        throw TensorIOError(.invalidArgument("layout reaches outside the storage's \(storageBytes) bytes"))
+        throw TensorIOError(.outsideStorage(storageBytes: storageBytes))
       }
     }
   }
@@ -74,7 +74,7 @@ public struct ArrayLayout: Sendable, Hashable {
   func offset(of index: [Int]) throws(TensorIOError) -> Int {
     guard index.count == shape.count else {
       throw TensorIOError(
-        .invalidArgument("index has \(index.count) components, array has \(shape.count) dimensions"))
+        .indexRank(given: index.count, dimensions: shape.count))
     }
     var offset = byteOffset
     for axis in 0..<index.count {
@@ -86,7 +86,7 @@ public struct ArrayLayout: Sendable, Hashable {
   private func normalized(_ index: Int, axis: Int) throws(TensorIOError) -> Int {
     let i = index < 0 ? index + shape[axis] : index
     guard i >= 0, i < shape[axis] else {
-      throw TensorIOError(.invalidArgument("index \(index) is out of bounds for axis \(axis) with size \(shape[axis])"))
+      throw TensorIOError(.indexOutOfBounds(index: index, axis: axis, size: shape[axis]))
     }
     return i
   }
@@ -94,7 +94,7 @@ public struct ArrayLayout: Sendable, Hashable {
   private func checkAxis(_ axis: Int) throws(TensorIOError) -> Int {
     let a = axis < 0 ? axis + shape.count : axis
     guard a >= 0, a < shape.count else {
-      throw TensorIOError(.invalidArgument("axis \(axis) is out of bounds for an array of dimension \(shape.count)"))
+      throw TensorIOError(.axisOutOfBounds(axis: axis, dimensions: shape.count))
     }
     return a
   }
@@ -105,7 +105,7 @@ public struct ArrayLayout: Sendable, Hashable {
   /// negative step walks backwards from the range's upper end).
   func sliced(axis: Int, range: Range<Int>, step: Int) throws(TensorIOError) -> ArrayLayout {
     let a = try checkAxis(axis)
-    guard step != 0 else { throw TensorIOError(.invalidArgument("slice step cannot be zero")) }
+    guard step != 0 else { throw TensorIOError(.zeroStep) }
     let lower = max(0, min(range.lowerBound, shape[a]))
     let upper = max(lower, min(range.upperBound, shape[a]))
     let span = upper - lower
@@ -134,7 +134,7 @@ public struct ArrayLayout: Sendable, Hashable {
   /// Axes reordered: axis `i` of the result is axis `axes[i]` of this layout.
   func permuted(_ axes: [Int]) throws(TensorIOError) -> ArrayLayout {
     guard axes.count == shape.count, Set(axes) == Set(0..<shape.count) else {
-      throw TensorIOError(.invalidArgument("axes \(axes) are not a permutation of 0..<\(shape.count)"))
+      throw TensorIOError(.invalidPermutation(axes: axes, dimensions: shape.count))
     }
     var out = self
     out.shape = axes.map { shape[$0] }
@@ -146,7 +146,7 @@ public struct ArrayLayout: Sendable, Hashable {
   /// C-contiguous, or the new shape only adds or removes axes of length 1).
   func reshaped(_ newShape: [Int]) throws(TensorIOError) -> ArrayLayout {
     guard let newCount = Layout.byteCount(shape: newShape, itemSize: 1), newCount == count else {
-      throw TensorIOError(.invalidArgument("cannot reshape array of size \(count) into shape \(newShape)"))
+      throw TensorIOError(.cannotReshape(count: count, shape: newShape))
     }
     if isCContiguous {
       var out = self
@@ -164,7 +164,7 @@ public struct ArrayLayout: Sendable, Hashable {
       return out
     }
     throw TensorIOError(
-      .invalidArgument("reshaping this non-contiguous view to \(newShape) needs a copy: use contiguous() first"))
+      .reshapeNeedsCopy(shape: newShape))
   }
 }
 

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// An array whose elements can be read and written on the host: `NDArray` always, a
 /// `Tensor` when it is on the CPU. Typed element access is defined once, here.
@@ -14,7 +10,7 @@ public protocol HostArray: StridedArray {
 extension HostArray {
   private func checkKind<T: NPYElement>(_ type: T.Type) throws(TensorIOError) {
     guard dtype.kind == T.kind else {
-      throw TensorIOError(.invalidArgument("array of dtype \(dtype.name) cannot be read as \(T.self)"))
+      throw TensorIOError(.elementType(dtype: dtype.name, type: "\(T.self)"))
     }
   }
 
@@ -60,7 +56,7 @@ enum HostBuffers {
   static func zeros(shape: [Int], dtype: DType, order: MemoryOrder) throws(TensorIOError) -> (Storage, ArrayLayout) {
     guard let layout = ArrayLayout.contiguous(dtype: dtype, shape: shape, order: order), shape.allSatisfy({ $0 >= 0 })
     else {
-      throw TensorIOError(.invalidArgument("shape \(shape) does not fit in memory"))
+      throw TensorIOError(.tooLarge(shape: shape))
     }
     return (try Storage(zeroedByteCount: layout.byteCount), layout)
   }
@@ -69,7 +65,7 @@ enum HostBuffers {
     -> (Storage, ArrayLayout)
   {
     guard Layout.byteCount(shape: shape, itemSize: 1) == values.count else {
-      throw TensorIOError(.invalidArgument("\(values.count) values do not fill shape \(shape)"))
+      throw TensorIOError(.valueCount(values.count, shape: shape))
     }
     let (storage, layout) = try zeros(shape: shape, dtype: DType(T.kind), order: order)
     let size = layout.dtype.itemSize

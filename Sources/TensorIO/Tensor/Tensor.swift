@@ -1,10 +1,6 @@
 import SystemPackage
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// A tensor: dtype, shape, strides, offset, device and `requiresGrad`, over storage on
 /// the host (heap memory or a mapped `.npy` file) or on a device.
@@ -163,7 +159,7 @@ extension DType {
       default: break
       }
     }
-    guard isNumeric else { throw TensorIOError(.invalidArgument("ones() needs a numeric dtype, not \(name)")) }
+    guard isNumeric else { throw TensorIOError(.notNumeric(operation: "ones()", dtype: name)) }
     return bytes
   }
 }

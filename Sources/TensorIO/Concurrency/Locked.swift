@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Glibc
 
 /// A value guarded by a `pthread_mutex_t`: the lock every TensorIO type uses to share
 /// state between threads. Used rather than the standard library's `Mutex`, whose
