@@ -1,9 +1,8 @@
 import Dispatch
+import Glibc
 import Synchronization
 import SystemPackage
 import TensorIO
-
-import Glibc
 
 /// A progress bar on standard error, for work that lasts: drawn only when stderr is a
 /// terminal, only after the first second, at most ten times a second, and erased at the

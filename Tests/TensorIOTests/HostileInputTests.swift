@@ -87,7 +87,9 @@ struct HostileInputTests {
     #expect {
       try NDArray(contentsOf: FilePath(path.path))
     } throws: { error in
-      guard let error = error as? TensorIOError, case .format(.truncatedData(let expected, let available)) = error.reason else {
+      guard let error = error as? TensorIOError,
+        case .format(.truncatedData(let expected, let available)) = error.reason
+      else {
         return false
       }
       return expected == 8_000_000_000_000 && available == 0

@@ -192,7 +192,8 @@ struct CUDATests {
     #expect {
       try Tensor.ones([2], device: .cuda(0))
     } throws: { error in
-      guard let error = error as? TensorIOError, case .device(.unavailable(let device, let reason)) = error.reason else {
+      guard let error = error as? TensorIOError, case .device(.unavailable(let device, let reason)) = error.reason
+      else {
         return false
       }
       return device.hasPrefix("cuda") && !reason.isEmpty

@@ -1,4 +1,3 @@
-
 /// Reads one deflated member: inflates the `.npy` header into a small buffer, then the
 /// array data straight into the array's storage, checking the CRC-32 as it goes and
 /// stopping at the size the header declares.

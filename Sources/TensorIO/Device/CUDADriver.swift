@@ -1,6 +1,5 @@
-import Synchronization
-
 import Glibc
+import Synchronization
 
 /// The CUDA driver API, loaded at run time with `dlopen("libcuda.so.1")`: no CUDA SDK
 /// is needed to build, and machines without a driver get a clear error for `cuda:N`

@@ -1,6 +1,5 @@
-import Synchronization
-
 import Glibc
+import Synchronization
 
 /// A simulated device, `sim:N`: memory that the host reaches only through explicit
 /// copies (addresses are opaque handles, never pointers), with a fixed capacity, so
@@ -83,7 +82,9 @@ final class SimulatedDevice: DeviceBackend {
   func allocate(_ bytes: Int) throws(TensorIOError) -> UInt64 {
     var failure: TensorIOError?
     let address = state.withLock { state -> UInt64 in
-      guard bytes <= SimulatedDevice.capacity - state.used, let pointer = try? HeapMemory.allocate(byteCount: bytes, alignment: 64) else {
+      guard bytes <= SimulatedDevice.capacity - state.used,
+        let pointer = try? HeapMemory.allocate(byteCount: bytes, alignment: 64)
+      else {
         failure = TensorIOError(
           .outOfMemory(
             device: device.description, requested: bytes, available: SimulatedDevice.capacity - state.used))
@@ -212,7 +213,9 @@ final class SimulatedDevice: DeviceBackend {
   }
 
   func allocatePinned(_ bytes: Int) throws(TensorIOError) -> UnsafeMutableRawPointer {
-    guard let pointer = try? HeapMemory.allocate(byteCount: bytes, alignment: 64) else { throw failure("SIM_ERROR_OUT_OF_MEMORY", "allocatePinned") }
+    guard let pointer = try? HeapMemory.allocate(byteCount: bytes, alignment: 64) else {
+      throw failure("SIM_ERROR_OUT_OF_MEMORY", "allocatePinned")
+    }
     state.withLock { $0.pinned[UInt(bitPattern: Int(bitPattern: pointer))] = bytes }
     return pointer
   }

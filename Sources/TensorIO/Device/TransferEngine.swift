@@ -1,4 +1,3 @@
-
 import Glibc
 
 /// How the transfer engine cuts and spreads one device's copies.

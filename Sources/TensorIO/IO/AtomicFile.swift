@@ -1,6 +1,5 @@
-import SystemPackage
-
 import Glibc
+import SystemPackage
 
 /// A file written in place of another atomically: bytes go to a temporary file in the
 /// destination's folder, which is synced and then renamed over the destination. A

@@ -1,5 +1,4 @@
 import CZlib
-
 import Glibc
 
 /// Raw deflate (no zlib or gzip wrapper, as ZIP stores it) through zlib, split over

@@ -1,4 +1,3 @@
-
 /// Summary statistics of a numeric array, computed in one streaming pass split over all
 /// cores (a mapped file larger than memory is fine).
 ///
@@ -133,17 +132,17 @@ public struct ArrayStatistics: Sendable, Hashable {
     }
     let ranges = flat
     let partials = try Parallel.map(ranges.count) { (i) throws(TensorIOError) -> Partial in
-        var partial = Partial()
-        let pieces = try ConvertedPieces(ranges[i], to: target, order: .c)
-        while let piece = try pieces.next() {
-          let values = piece.bindMemory(to: Double.self)
-          if isComplex {
-            for k in 0..<(values.count / 2) { partial.add(values[2 * k], values[2 * k + 1]) }
-          } else {
-            partial.addReal(values)
-          }
+      var partial = Partial()
+      let pieces = try ConvertedPieces(ranges[i], to: target, order: .c)
+      while let piece = try pieces.next() {
+        let values = piece.bindMemory(to: Double.self)
+        if isComplex {
+          for k in 0..<(values.count / 2) { partial.add(values[2 * k], values[2 * k + 1]) }
+        } else {
+          partial.addReal(values)
         }
-        return partial
+      }
+      return partial
     }
     var total = Partial()
     for partial in partials { total.merge(partial) }

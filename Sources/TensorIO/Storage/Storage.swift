@@ -1,7 +1,6 @@
+import Glibc
 import Synchronization
 import SystemPackage
-
-import Glibc
 
 /// numpy's `mmap_mode` for mapping an `.npy` file.
 public enum MapMode: String, Sendable, Hashable, CaseIterable {

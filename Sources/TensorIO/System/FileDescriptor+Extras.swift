@@ -1,7 +1,6 @@
 import CTensorShims
-import SystemPackage
-
 import Glibc
+import SystemPackage
 
 /// The system calls TensorIO needs beyond what swift-system's `FileDescriptor`
 /// offers, in the same style: one thin typed wrapper per call, `Errno` on failure,

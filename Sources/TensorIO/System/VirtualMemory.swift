@@ -1,6 +1,5 @@
-import SystemPackage
-
 import Glibc
+import SystemPackage
 
 /// Page-level memory: anonymous mappings for large host buffers and mappings of files.
 /// The one place that calls `mmap`, `munmap`, `msync` and `madvise`.

@@ -1,6 +1,5 @@
-import SystemPackage
-
 import Glibc
+import SystemPackage
 
 /// A tensor: dtype, shape, strides, offset, device and `requiresGrad`, over storage on
 /// the host (heap memory or a mapped `.npy` file) or on a device.
