@@ -26,15 +26,16 @@ def fresh(path):
     os.sync()
 
 
-def process_time(args, repeats, new_file=None):
+def process_time(args, repeats, new_file=None, stdin=None):
     """Best wall time of running a whole process (start-up included); `new_file`, an
-    output path removed (and the page cache synced) before each run."""
+    output path removed (and the page cache synced) before each run; `stdin`, bytes
+    fed to the process."""
     samples = []
     for _ in range(repeats):
         if new_file:
             fresh(new_file)
         t = time.perf_counter()
-        subprocess.check_call(args, stdout=subprocess.DEVNULL)
+        subprocess.run(args, stdout=subprocess.DEVNULL, input=stdin, check=True)
         samples.append(time.perf_counter() - t)
     return min(samples)
 
@@ -166,7 +167,11 @@ def main():
             ("npz load stored 256 MiB member (np.load(...)['a'])", lambda: ours("npz-load", npz_stored, 3), lambda: numpy_time(lambda: npz_load_numpy(npz_stored), 3)),
             ("npz map stored 1 MiB member (np.load(...)['a'])", lambda: ours("npz-map", npz_small, 5), lambda: numpy_time(lambda: npz_load_numpy(npz_small), 5, inner=50)),
             ("npz map stored 256 MiB member (np.load(...)['a'])", lambda: ours("npz-map", npz_stored, 5), lambda: numpy_time(lambda: npz_load_numpy(npz_stored), 3)),
-            ("inspect 1000 small files (one process each side)",
+            ("inspect 1000 small files, named on stdin with --files-from - (numpy: as arguments; one process each side)",
+             lambda: process_time([TENSORTOOL, "inspect", "--json", "--files-from", "-"], 3,
+                                  stdin="\n".join(small_files).encode()),
+             lambda: process_time([sys.executable, "-c", numpy_inspect] + small_files, 3)),
+            ("inspect 1000 small files as arguments (ArgumentParser's parse grows with their square)",
              lambda: process_time([TENSORTOOL, "inspect", "--json"] + small_files, 3),
              lambda: process_time([sys.executable, "-c", numpy_inspect] + small_files, 3)),
             ("convert big-endian -> native 256 MiB, to a new file (np.load().astype('<f4') + np.save)",

@@ -44,11 +44,16 @@ struct Convert: ParsableCommand {
   @Option(help: ArgumentHelp("Byte order of the output.", valueName: "little|big|native"))
   var byteOrder: ByteOrderArgument?
 
-  @Flag(help: "Deflate npz members (zlib's default level; --compress=LEVEL for 1-9).")
+  @Flag(
+    help:
+      "Deflate npz members, at zlib's default level (6) unless --level says. --compress=LEVEL is short for --compress --level LEVEL."
+  )
   var compress = false
 
-  @Option(name: .customLong("compress-level"), help: .hidden)
-  var compressLevel: Int?
+  @Option(
+    help: ArgumentHelp(
+      "zlib level for --compress: 1 (fastest) to 9 (smallest). Implies --compress.", valueName: "LEVEL"))
+  var level: Int?
 
   @Flag(help: "Store npz members uncompressed (the default), 64-byte aligned.")
   var stored = false
@@ -76,8 +81,8 @@ struct Convert: ParsableCommand {
 
   func validate() throws {
     if compress && stored { throw ValidationError("--compress and --stored exclude each other") }
-    if let compressLevel, !(1...9).contains(compressLevel) {
-      throw ValidationError("--compress=LEVEL takes a level from 1 to 9")
+    if let level, !(1...9).contains(level) {
+      throw ValidationError("--level takes a zlib level from 1 to 9")
     }
   }
 
@@ -102,7 +107,7 @@ struct Convert: ParsableCommand {
       }
     }
     let compression: NPZArchive.WriteCompression =
-      compress || compressLevel != nil ? .deflate(level: compressLevel ?? -1) : .stored
+      compress || level != nil ? .deflate(level: level ?? -1) : .stored
     func plan(_ array: NDArray) throws -> (DType, MemoryOrder) {
       let target = try Conversion.targetDType(source: array.dtype, dtype: targetDType, byteOrder: targetByteOrder)
       let memoryOrder: MemoryOrder = order.map { $0 == .f ? .fortran : .c } ?? Conversion.naturalOrder(of: array)
@@ -110,7 +115,7 @@ struct Convert: ParsableCommand {
     }
     switch to {
     case .npy(let path):
-      if compress || compressLevel != nil || stored {
+      if compress || level != nil || stored {
         throw CommandError("--compress and --stored need an .npz destination", path: path)
       }
       let durability: Durability = noSync ? .unsynced : .synced

@@ -17,11 +17,21 @@ struct Inspect: ParsableCommand {
         tensortool inspect weights.npy
         tensortool inspect --json a.npy b.npz
         tensortool inspect --verify model.npz:layer1/weight
+        find data -name '*.npy' | tensortool inspect --files-from -
       """
   )
 
   @Argument(help: ArgumentHelp("The files to inspect: path.npy, path.npz or path.npz:member.", valueName: "FILE"))
-  var files: [String]
+  var files: [String] = []
+
+  @Option(
+    help: ArgumentHelp(
+      """
+      Also inspect the files named in LIST, one per line ('-': standard input). For \
+      thousands of files: parsing them as arguments costs time that grows with the \
+      square of their number.
+      """, valueName: "LIST"))
+  var filesFrom: String?
 
   @Flag(help: "Print JSON: one object per file, an array when several files are given.")
   var json = false
@@ -44,9 +54,22 @@ struct Inspect: ParsableCommand {
 
   @OptionGroup var options: ReadOptions
 
+  func validate() throws {
+    guard !files.isEmpty || filesFrom != nil else { throw ValidationError("Missing expected argument '<file> ...'") }
+  }
+
   func run() throws {
     var reports: [JSONValue] = []
     var failed = false
+    var files = self.files
+    if let filesFrom {
+      do {
+        files += try FileList.read(filesFrom)
+      } catch {
+        reportError(error)
+        throw ExitCode(1)
+      }
+    }
     for (i, file) in files.enumerated() {
       do {
         let spec = FileSpec(file)

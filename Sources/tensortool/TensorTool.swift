@@ -16,54 +16,28 @@ struct TensorTool: ParsableCommand {
     subcommands: [Inspect.self, Convert.self, Copy.self, Devices.self, Diff.self]
   )
 
-  /// Runs the command; `--compress=LEVEL` (an option whose value is optional, which
-  /// ArgumentParser does not express) becomes `--compress --compress-level LEVEL`.
+  /// Runs the command. One documented alias is expanded first: `--compress=LEVEL`
+  /// (an option whose value is optional, which ArgumentParser does not express) is
+  /// short for `--compress --level LEVEL`. Nothing after `--` is touched.
   static func main() {
-    var arguments: [String] = []
-    for argument in CommandLine.arguments.dropFirst() {
-      if argument.hasPrefix("--compress=") {
-        arguments += ["--compress", "--compress-level", String(argument.dropFirst("--compress=".count))]
-      } else {
-        arguments.append(argument)
-      }
-    }
-    if arguments.first == "inspect", arguments.count > 64 {
-      inspectMany(Array(arguments.dropFirst()))
-      return
-    }
-    main(arguments)
+    main(expandingAliases(Array(CommandLine.arguments.dropFirst())))
   }
 
-  /// `inspect` with many files: ArgumentParser's handling of positional values grows
-  /// quadratically with their number, so the options are parsed alone and the files
-  /// handed over directly.
-  static func inspectMany(_ arguments: [String]) {
-    var options: [String] = []
-    var files: [String] = []
-    var index = 0
-    var onlyOperands = false
-    while index < arguments.count {
-      let argument = arguments[index]
-      if onlyOperands || !argument.hasPrefix("-") || argument == "-" {
-        files.append(argument)
-      } else if argument == "--" {
-        onlyOperands = true
+  /// `arguments` with every `--compress=LEVEL` before a `--` expanded to
+  /// `--compress --level LEVEL`.
+  static func expandingAliases(_ arguments: [String]) -> [String] {
+    var expanded: [String] = []
+    expanded.reserveCapacity(arguments.count + 2)
+    var operandsOnly = false
+    for argument in arguments {
+      if !operandsOnly, argument.hasPrefix("--compress=") {
+        expanded += ["--compress", "--level", String(argument.dropFirst("--compress=".count))]
       } else {
-        options.append(argument)
-        if argument == "--max-header-size", index + 1 < arguments.count {
-          options.append(arguments[index + 1])
-          index += 1
-        }
+        if argument == "--" { operandsOnly = true }
+        expanded.append(argument)
       }
-      index += 1
     }
-    do {
-      var command = try Inspect.parse(options + files.prefix(1))
-      command.files = files
-      try command.run()
-    } catch {
-      Inspect.exit(withError: error)
-    }
+    return expanded
   }
 }
 

@@ -111,6 +111,55 @@ struct CLITests {
     #expect(bad.status == 1 && bad.stdout.isEmpty)
     #expect(bad.stderr.hasPrefix("tensortool: error: ") && bad.stderr.split(separator: "\n").count == 1)
   }
+
+  @Test("--files-from reads the file list from a file or stdin: the same report as the files given as arguments")
+  func filesFrom() throws {
+    let files = Manifest.shared.valid.filter { $0.maxHeaderSize == nil }.map(\.path)
+    let asArguments = try Support.run([Self.binary, "inspect", "--json"] + files)
+    try #require(asArguments.status == 0, "\(asArguments.stderr)")
+    let list = files.joined(separator: "\r\n") + "\n\n"
+    let fromStdin = try Support.run([Self.binary, "inspect", "--json", "--files-from", "-"], stdin: Data(list.utf8))
+    #expect(fromStdin.status == 0 && fromStdin.stdout == asArguments.stdout)
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let listFile = dir.appendingPathComponent("list.txt")
+    try Data(files.dropFirst().joined(separator: "\n").utf8).write(to: listFile)
+    let mixed = try tool("inspect", "--json", files[0], "--files-from", listFile.path)
+    #expect(mixed.status == 0 && mixed.stdout == asArguments.stdout)
+    let missingList = try tool("inspect", "--files-from", dir.appendingPathComponent("none").path)
+    #expect(missingList.status == 1 && missingList.stderr.hasPrefix("tensortool: error: "))
+    let nothing = try tool("inspect")
+    #expect(nothing.status != 0 && nothing.stderr.contains("Missing expected argument"))
+  }
+
+  @Test("--compress=LEVEL is --compress --level LEVEL; --level alone implies --compress; levels outside 1-9 refused")
+  func compressionLevels() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let source = dir.appendingPathComponent("walk.npy").path
+    try Support.python(
+      "import numpy as np, sys; rng = np.random.default_rng(3); "
+        + "np.save(sys.argv[1], np.round(np.cumsum(rng.standard_normal(1 << 20))).astype(np.int32))", source)
+    func archive(_ name: String, _ options: String...) throws -> Data {
+      let out = dir.appendingPathComponent(name).path
+      let result = try Support.run([Self.binary, "convert", source, out] + options)
+      try #require(result.status == 0, "\(result.stderr)")
+      return try Data(contentsOf: URL(fileURLWithPath: out))
+    }
+    let alias = try archive("a.npz", "--compress=1")
+    let spelled = try archive("b.npz", "--compress", "--level", "1")
+    let implied = try archive("c.npz", "--level", "1")
+    let best = try archive("d.npz", "--compress=9")
+    let stored = try archive("e.npz")
+    // Same level, same compressed bytes (the archives differ only in their timestamps).
+    #expect(alias.count == spelled.count && spelled.count == implied.count)
+    #expect(best.count < alias.count && alias.count < stored.count)
+    let bad = try tool("convert", source, dir.appendingPathComponent("f.npz").path, "--compress=0")
+    #expect(bad.status != 0 && bad.stderr.contains("--level"))
+    // After `--`, `--compress=1` is an operand, not an option.
+    let operand = try tool("inspect", "--", "--compress=1")
+    #expect(operand.status == 1 && operand.stderr.hasPrefix("tensortool: error: --compress=1: "))
+  }
 }
 
 @Suite("tensortool copy and devices")

@@ -33,6 +33,12 @@ enum Support {
     try #require(result.status == 0, "numpy_crosscheck.py \(mode): \(result.stderr)")
   }
 
+  /// Runs `python3 -c CODE ARGUMENTS...` and requires it to succeed.
+  static func python(_ code: String, _ arguments: String...) throws {
+    let result = try run(["python3", "-c", code] + arguments)
+    try #require(result.status == 0, "python3: \(result.stderr)")
+  }
+
   /// Runs a program (looked up on PATH) and returns its exit status and output.
   static func run(_ arguments: [String], stdin: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
