@@ -110,7 +110,7 @@ struct Convert: ParsableCommand {
       compress || level != nil ? .deflate(level: level ?? -1) : .stored
     func plan(_ array: NDArray) throws -> (DType, MemoryOrder) {
       let target = try Conversion.targetDType(source: array.dtype, dtype: targetDType, byteOrder: targetByteOrder)
-      let memoryOrder: MemoryOrder = order.map { $0 == .f ? .fortran : .c } ?? Conversion.naturalOrder(of: array)
+      let memoryOrder: MemoryOrder = order.map { $0 == .f ? .fortran : .c } ?? array.saveOrder
       return (target, memoryOrder)
     }
     switch to {
@@ -157,7 +157,7 @@ struct Convert: ParsableCommand {
     case .npzMember(let path, let member):
       let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
       let (target, memoryOrder) = try plan(array)
-      let name = member.hasSuffix(".npy") ? String(member.dropLast(4)) : member
+      let name = NPZArchive.key(forMemberName: member)
       // Into an existing archive: adds or replaces that one member, keeps the others.
       try writeArchive(
         [.init(name: name, array: array, dtype: target, order: memoryOrder)], to: path, compression: compression,

@@ -175,7 +175,7 @@ struct Copy: ParsableCommand {
   /// Fortran-order through `cpu`).
   private func readIntoMemory(_ tensor: Tensor) throws -> Tensor {
     let array = try tensor.numpy()
-    return Tensor(try array.copy(order: Conversion.naturalOrder(of: array)))
+    return Tensor(try array.copy(order: array.saveOrder))
   }
 
   /// Reads `uploaded` back and compares its CRC-32 with `host`'s: true, or an error

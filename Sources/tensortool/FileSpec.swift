@@ -85,10 +85,10 @@ enum FileSpec: CustomStringConvertible {
       try NPZArchive.write([("arr_0", array)], to: FilePath(path), durability: durability)
     case .npzMember(let path, let member):
       // Adds or replaces that member of an existing archive and keeps every other one.
-      let name = member.hasSuffix(".npy") ? String(member.dropLast(4)) : member
+      let name = NPZArchive.key(forMemberName: member)
       try NPZArchive.update(
         FilePath(path),
-        adding: [.init(name: name, array: array, dtype: array.dtype, order: Conversion.naturalOrder(of: array))],
+        adding: [.init(name: name, array: array, dtype: array.dtype, order: array.saveOrder)],
         durability: durability)
     }
   }

@@ -123,7 +123,7 @@ struct Inspect: ParsableCommand {
     var lines = [path, "  format   npz (zip), \(archive.members.count) members"]
     for member in members {
       // Members named *.npy must be arrays; others are arrays when they parse as one.
-      let info = member.name.hasSuffix(".npy") ? try archive.info(member.key) : try? archive.info(member.key)
+      let info = member.isArray ? try archive.info(member.key) : try? archive.info(member.key)
       if verify { try archive.verify(member.key, asArray: info != nil) }
       var summary: ArrayStatistics?
       if stats, let info, info.header.dtype.isNumeric {

@@ -31,7 +31,15 @@ public final class NPZArchive: Sendable {
     public var uncompressedBytes: Int
     /// The CRC-32 the archive records for the uncompressed bytes.
     public var crc32: UInt32
+
+    /// Whether the member is named as an array (`.npy`), as numpy decides which members
+    /// `NpzFile` loads as arrays.
+    public var isArray: Bool { name.hasSuffix(MemberName.suffix) }
   }
+
+  /// The key a member name is looked up by: `name` without one trailing `.npy`
+  /// (`"a.npy"` -> `"a"`), as numpy's `NpzFile` keys its members.
+  public static func key(forMemberName name: String) -> String { MemberName.key(ofEntry: name) }
 
   /// A member's `.npy` header and where its array data sits.
   public struct MemberInfo: Sendable, Hashable {
@@ -63,7 +71,7 @@ public final class NPZArchive: Sendable {
     var members: [Member] = []
     var entries: [String: ZipEntry] = [:]
     for entry in archive.entries {
-      let key = entry.name.hasSuffix(".npy") ? String(entry.name.dropLast(4)) : entry.name
+      let key = MemberName.key(ofEntry: entry.name)
       members.append(
         Member(
           name: entry.name, key: key, compression: entry.method == Zip.methodStored ? .stored : .deflate,
@@ -78,7 +86,7 @@ public final class NPZArchive: Sendable {
   private func spec(_ key: String) -> String { "\(path):\(key)" }
 
   private func entry(_ name: String) throws(TensorIOError) -> (String, ZipEntry) {
-    let key = name.hasSuffix(".npy") && entries[name] == nil ? String(name.dropLast(4)) : name
+    let key = entries[name] == nil ? MemberName.key(ofEntry: name) : name
     guard let entry = entries[key] else { throw TensorIOError(.memberNotFound(name), path: path) }
     return (key, entry)
   }
@@ -239,7 +247,7 @@ public final class NPZArchive: Sendable {
   /// mapping or in pieces.
   public func verify(_ name: String, asArray: Bool? = nil) throws(TensorIOError) {
     let (key, entry) = try entry(name)
-    let array = asArray ?? entry.name.hasSuffix(".npy")
+    let array = asArray ?? entry.name.hasSuffix(MemberName.suffix)
     let start = try archive.dataOffset(of: entry, spec: spec(key))
     if entry.method == Zip.methodDeflate {
       let reader = try DeflatedMember(archive: archive, entry: entry, start: start, spec: spec(key))

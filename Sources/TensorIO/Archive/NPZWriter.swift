@@ -44,7 +44,7 @@ extension NPZArchive {
     durability: Durability, forceZip64: Bool
   ) throws(TensorIOError) {
     let plans = arrays.map {
-      MemberPlan(name: $0.name, array: $0.array, dtype: $0.array.dtype, order: Conversion.naturalOrder(of: $0.array))
+      MemberPlan(name: $0.name, array: $0.array, dtype: $0.array.dtype, order: $0.array.saveOrder)
     }
     try write(plans, to: path, compression: compression, durability: durability, forceZip64: forceZip64)
   }
@@ -116,11 +116,10 @@ extension NPZArchive {
       return
     }
     try checkNames(plans, path: path)
-    func key(_ name: String) -> String { name.hasSuffix(".npy") ? String(name.dropLast(4)) : name }
-    let keys = Set(existing.entries.map { key($0.name) })
+    let keys = Set(existing.entries.map { MemberName.key(ofEntry: $0.name) })
     var dropped = Set<String>()
     for name in removing {
-      let match = keys.contains(name) ? name : key(name)
+      let match = keys.contains(name) ? name : MemberName.key(ofEntry: name)
       guard keys.contains(match) else { throw TensorIOError(.memberNotFound(name), path: path.string) }
       dropped.insert(match)
     }
@@ -136,7 +135,7 @@ extension NPZArchive {
         }
       }
       for entry in existing.entries {
-        let name = key(entry.name)
+        let name = MemberName.key(ofEntry: entry.name)
         if let i = planIndex[name] {
           try add(plans[i])
           placed.insert(i)
@@ -149,16 +148,19 @@ extension NPZArchive {
     }
   }
 
-  /// Refuses empty, repeated and unsafe member names (absolute, or with a `..` part).
+  /// Refuses repeated member names and every name the reader would refuse
+  /// (`MemberName.check`), for the archive at `path`.
   private static func checkNames(_ plans: [MemberPlan], path: FilePath) throws(TensorIOError) {
     var seen = Set<String>()
     for name in plans.map(\.name) {
-      guard !name.isEmpty, seen.insert(name).inserted else {
-        throw TensorIOError(.invalidMemberName(name, reason: "names must be non-empty and unique"), path: path.string)
+      do {
+        try MemberName.check(MemberName.entry(forKey: name))
+        try MemberName.check(name)
+      } catch {
+        throw error.naming(path.string)
       }
-      let components = name.split(omittingEmptySubsequences: false) { $0 == "/" || $0 == "\\" }
-      guard !name.hasPrefix("/"), !components.contains("..") else {
-        throw TensorIOError(.unsafeMemberName(name), path: path.string)
+      guard seen.insert(name).inserted else {
+        throw TensorIOError(.invalidMemberName(name, reason: "names must be unique"), path: path.string)
       }
     }
   }
@@ -169,16 +171,14 @@ extension NPZArchive {
     let array = plan.array
     try array.storage.checkOpen()
     let target = plan.dtype
-    let fortran = Layout.savedOrder(shape: array.shape, itemSize: target.itemSize, requested: plan.order) == .fortran
-    let order: MemoryOrder = fortran ? .fortran : .c
-    let (_, header) = try NPYHeader(dtype: target, shape: array.shape, fortranOrder: fortran).encoded()
+    let (header, order) = try NPYHeader.forSaving(dtype: target, shape: array.shape, order: plan.order)
     let dataBytes = array.count * target.itemSize
     let size = header.count + dataBytes
     // The data, a bounded piece at a time: straight from the array's memory when it is
     // already what is written, else converted.
     let direct =
       target == array.dtype
-      && Layout.isContiguous(shape: array.shape, strides: array.strides, itemSize: target.itemSize, order: order)
+      && ArrayLayout.isContiguous(shape: array.shape, strides: array.strides, itemSize: target.itemSize, order: order)
     let converted = direct ? nil : try ConvertedPieces(array, to: target, order: order)
     let directBytes = direct ? array.unsafeContiguousBytes : nil
     var directOffset = 0
@@ -201,7 +201,7 @@ extension NPZArchive {
     }
     switch compression {
     case .stored:
-      try zip.addMember(name: plan.name + ".npy", method: Zip.methodStored, uncompressedSize: size) {
+      try zip.addMember(name: MemberName.entry(forKey: plan.name), method: Zip.methodStored, uncompressedSize: size) {
         (sink) throws(TensorIOError) in
         try typedThrows { try header.withUnsafeBytes { try sink($0) } }
         var crc = header.withUnsafeBytes { CRC32.checksum($0) }
@@ -216,7 +216,7 @@ extension NPZArchive {
       guard (-1...9).contains(level) else {
         throw TensorIOError(.invalidCompressionLevel(level))
       }
-      try zip.addMember(name: plan.name + ".npy", method: Zip.methodDeflate, uncompressedSize: size) {
+      try zip.addMember(name: MemberName.entry(forKey: plan.name), method: Zip.methodDeflate, uncompressedSize: size) {
         (sink) throws(TensorIOError) in
         var compressed = 0
         var restarts: [DeflateRestart] = []

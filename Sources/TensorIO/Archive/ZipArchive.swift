@@ -141,8 +141,8 @@ final class ZipArchive: Sendable {
         throw TensorIOError(
           .unsupported("member '\(entry.name)' uses \(Zip.methodName(entry.method)) (only stored and deflate)"))
       }
-      try checkName(entry.name)
-      let key = entry.name.hasSuffix(".npy") ? String(entry.name.dropLast(4)) : entry.name
+      try MemberName.check(entry.name)
+      let key = MemberName.key(ofEntry: entry.name)
       guard names.insert(entry.name).inserted, keys.insert(key).inserted else {
         throw structure("duplicate member name '\(entry.name)'")
       }
@@ -223,15 +223,6 @@ final class ZipArchive: Sendable {
   }
 
   /// Refuses names that would escape a folder if they became paths.
-  private static func checkName(_ name: String) throws(TensorIOError) {
-    let components = name.split(omittingEmptySubsequences: false) { $0 == "/" || $0 == "\\" }
-    if name.hasPrefix("/") || name.hasPrefix("\\") || components.contains("..")
-      || (name.count >= 2 && name.dropFirst().first == ":")
-    {
-      throw TensorIOError(.unsafeMemberName(name))
-    }
-  }
-
   /// Where a member's bytes start, from its local header, checked against the central
   /// directory: same name, same method, and (without a data descriptor) same sizes.
   /// Errors name `spec` (the member).

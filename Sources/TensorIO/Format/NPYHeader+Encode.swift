@@ -22,6 +22,18 @@ extension NPYHeader {
     return text
   }
 
+  /// The header bytes `np.save` writes for an array of `dtype` and `shape` whose data
+  /// is laid out in `order`, and the order the header records (Fortran only where the
+  /// data is not also C-contiguous: `ArrayLayout.savedOrder`). Every writer of `.npy`
+  /// bytes (files, npz members, device saves) starts here.
+  static func forSaving(dtype: DType, shape: [Int], order: MemoryOrder) throws(TensorIOError)
+    -> (bytes: [UInt8], order: MemoryOrder)
+  {
+    let saved = ArrayLayout.savedOrder(shape: shape, itemSize: dtype.itemSize, requested: order)
+    let (_, bytes) = try NPYHeader(dtype: dtype, shape: shape, fortranOrder: saved == .fortran).encoded()
+    return (bytes, saved)
+  }
+
   /// The complete header (magic, version, length, text, padding, newline),
   /// byte-identical to `np.save`'s, choosing version 1.0, else 2.0, else 3.0 as numpy
   /// does. `version` and `headerLength` of the returned header describe the bytes.

@@ -69,7 +69,7 @@ public struct NPYHeader: Sendable, Hashable {
   public var layout: ArrayLayout {
     ArrayLayout(
       dtype: dtype, shape: shape,
-      strides: Layout.contiguousStrides(
+      strides: ArrayLayout.contiguousStrides(
         shape: shape, itemSize: dtype.itemSize, order: fortranOrder ? .fortran : .c))
   }
 }

@@ -18,12 +18,6 @@ public enum Conversion {
     return byteOrder.map { base.withByteOrder($0) } ?? base
   }
 
-  /// The memory order an array is written in by default: Fortran when it is
-  /// Fortran-contiguous and not C-contiguous (as np.save decides), else C.
-  public static func naturalOrder(of array: NDArray) -> MemoryOrder {
-    !array.isCContiguous && array.isFortranContiguous ? .fortran : .c
-  }
-
   /// Calls `body` with successive pieces of `array` converted to `target` in `order`,
   /// each at most `chunkElements` elements, until the whole array has been produced.
   static func stream(
@@ -50,28 +44,40 @@ public enum Conversion {
 
   /// Writes `array` converted to `target` in `order` as an `.npy` at `path`, streaming
   /// (memory bounded by `chunkElements` of source and target per core), atomically.
-  /// `progress`, when given, is called after each piece with the bytes written so far.
+  /// `progress`, when given, is called after each piece with the data bytes written so
+  /// far.
   public static func writeNPY(
     _ array: NDArray, to path: some FilePathConvertible, dtype target: DType, order: MemoryOrder,
     durability: Durability = .synced,
     progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
-    let path = path.filePath
-    let fortran = Layout.savedOrder(shape: array.shape, itemSize: target.itemSize, requested: order) == .fortran
-    let (_, header) = try NPYHeader(dtype: target, shape: array.shape, fortranOrder: fortran).encoded()
-    let total = header.count + array.count * target.itemSize
-    try AtomicFile.write(to: path, expectedSize: total, durability: durability) {
-      (file: AtomicFile) throws(TensorIOError) in
-      try typedThrows { try header.withUnsafeBytes { try file.write($0, at: 0) } }
-      let pieces = try ConvertedPieces(array, to: target, order: fortran ? .fortran : .c)
+    try NPYWriter.write(to: path.filePath, dtype: target, shape: array.shape, order: order, durability: durability) {
+      (file: AtomicFile, dataStart: Int, order: MemoryOrder) throws(TensorIOError) in
+      if target == array.dtype,
+        ArrayLayout.isContiguous(shape: array.shape, strides: array.strides, itemSize: target.itemSize, order: order)
+      {
+        // Already the bytes to write: straight from the array's memory, a piece at a time.
+        try array.storage.checkOpen()
+        guard let data = array.unsafeContiguousBytes else { return }
+        let piece = 64 << 20
+        var done = 0
+        while done < data.count {
+          let part = UnsafeRawBufferPointer(rebasing: data[done..<min(data.count, done + piece)])
+          try file.write(part, at: dataStart + done)
+          done += part.count
+          progress?(done)
+        }
+        return
+      }
+      let pieces = try ConvertedPieces(array, to: target, order: order)
       if let count = pieces.pieceCount {
-        try writeInParallel(pieces, count: count, to: file, at: header.count, progress: progress)
+        try writeInParallel(pieces, count: count, to: file, at: dataStart, progress: progress)
         return
       }
       // A strided walk is sequential: each piece is written on another thread while
       // the next one is converted (the pieces alternate between two buffers).
       var writing: BackgroundTask<Void>? = nil
-      var offset = header.count
+      var offset = dataStart
       while let piece = try pieces.next() {
         // The previous write is done: its buffer may be reused after this piece.
         try writing?.wait()
@@ -81,7 +87,7 @@ public enum Conversion {
         let at = offset
         writing = BackgroundTask { () throws(TensorIOError) in try file.write(bytes.value, at: at) }
         offset += piece.count
-        progress?(offset)
+        progress?(offset - dataStart)
       }
       try writing?.wait()
     }
@@ -109,22 +115,18 @@ extension Conversion {
     let shape = info.header.shape
     // Streaming keeps the member's element order: the output's order must be the same
     // sequence of elements (always so for fewer than two dimensions of length > 1).
-    let savedOrder = Layout.savedOrder(shape: shape, itemSize: target.itemSize, requested: order ?? memberOrder)
-    let sameSequence =
-      savedOrder == memberOrder || shape.filter { $0 > 1 }.count < 2
+    let savedOrder = ArrayLayout.savedOrder(shape: shape, itemSize: target.itemSize, requested: order ?? memberOrder)
+    let sameSequence = savedOrder == memberOrder || shape.filter { $0 > 1 }.count < 2
     let castable = target == source || (source.isNumeric && target.isNumeric)
     guard info.member.compression == .deflate, sameSequence, castable, source.itemSize > 0 else {
       let array = try archive.map(name)
       try writeNPY(
-        array, to: path, dtype: target, order: order ?? naturalOrder(of: array), durability: durability,
+        array, to: path, dtype: target, order: order ?? array.saveOrder, durability: durability,
         progress: progress)
       return
     }
-    let (_, header) = try NPYHeader(dtype: target, shape: shape, fortranOrder: savedOrder == .fortran).encoded()
-    let count = info.header.count
-    try AtomicFile.write(to: path, expectedSize: header.count + count * target.itemSize, durability: durability) {
-      (file: AtomicFile) throws(TensorIOError) in
-      try typedThrows { try header.withUnsafeBytes { try file.write($0, at: 0) } }
+    try NPYWriter.write(to: path, dtype: target, shape: shape, order: savedOrder, durability: durability) {
+      (file: AtomicFile, dataStart: Int, _: MemoryOrder) throws(TensorIOError) in
       let piece = chunkElements * source.itemSize
       let out = UnsafeMutableRawBufferPointer.allocate(
         byteCount: max(1, piece / source.itemSize * target.itemSize), alignment: 64)
@@ -141,7 +143,7 @@ extension Conversion {
           converted = UnsafeRawBufferPointer(rebasing: out[..<(elements * target.itemSize)])
         }
         let at = offset / source.itemSize * target.itemSize
-        try file.write(converted, at: header.count + at)
+        try file.write(converted, at: dataStart + at)
         progress?(at + converted.count)
       }
     }
@@ -156,7 +158,7 @@ extension Conversion {
   ) throws(TensorIOError) {
     // Progress calls are serialized by the lock (the callback itself need not be
     // thread-safe).
-    let written = Locked(start)
+    let written = Locked(0)
     // Safety: called only with `written`'s lock held, before this function returns.
     let report = UnsafeShared(progress)
     // Safety: workers use only `convertPiece` and `workerBuffers`, which read state
@@ -208,7 +210,7 @@ final class ConvertedPieces {
     // Walk the source in the target's order.
     let shape = order == .c ? array.shape : Array(array.shape.reversed())
     let strides = order == .c ? array.strides : Array(array.strides.reversed())
-    let contiguous = Layout.isContiguous(shape: shape, strides: strides, itemSize: source.itemSize, order: .c)
+    let contiguous = ArrayLayout.isContiguous(shape: shape, strides: strides, itemSize: source.itemSize, order: .c)
     let size = source.itemSize
     let inner = shape.dropFirst().reduce(1, *)
     if !contiguous, shape.count >= 2, strides[0] == size, [1, 2, 4, 8].contains(size), inner > 0,
@@ -216,7 +218,7 @@ final class ConvertedPieces {
     {
       var offsets: [Int] = []
       offsets.reserveCapacity(inner)
-      Layout.forEachElement(shape: Array(shape.dropFirst()), strides: Array(strides.dropFirst())) {
+      ArrayLayout.forEachElement(shape: Array(shape.dropFirst()), strides: Array(strides.dropFirst())) {
         offsets.append($0)
       }
       transpose = offsets

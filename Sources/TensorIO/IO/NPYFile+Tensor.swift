@@ -20,12 +20,10 @@ extension NPYFile {
       try save(tensor.detach().cpu(path: transfer).numpy(), to: path, durability: durability, progress: progress)
       return
     }
-    let fortran = !layout.isCContiguous
-    let (_, header) = try NPYHeader(dtype: layout.dtype, shape: layout.shape, fortranOrder: fortran).encoded()
-    let total = header.count + layout.byteCount
-    try AtomicFile.write(to: path, expectedSize: total, durability: durability) {
-      (file: AtomicFile) throws(TensorIOError) in
-      try typedThrows { try header.withUnsafeBytes { try file.write($0, at: 0) } }
+    try NPYWriter.write(
+      to: path, dtype: layout.dtype, shape: layout.shape, order: tensor.saveOrder, durability: durability
+    ) { (file: AtomicFile, dataStart: Int, _: MemoryOrder) throws(TensorIOError) in
+      let total = dataStart + layout.byteCount
       // Large tensors land in the file's pages directly: the output is mapped and the
       // transfer engine's workers fill it in parallel (page faults scale across
       // threads where buffered writes to one file serialize on its inode lock).
@@ -35,13 +33,13 @@ extension NPYFile {
         let mapping = try? file.mapForWriting(length: total)
       {
         defer { VirtualMemory.unmap(mapping, length: total) }
-        try memory.download(mapping + header.count, count: layout.byteCount, at: layout.byteOffset, path: transfer)
+        try memory.download(mapping + dataStart, count: layout.byteCount, at: layout.byteOffset, path: transfer)
         progress?(layout.byteCount)
         return
       }
       try memory.download(count: layout.byteCount, at: layout.byteOffset, path: transfer) {
         (bytes: UnsafeRawBufferPointer, offset: Int) throws(TensorIOError) in
-        try file.write(bytes, at: header.count + offset)
+        try file.write(bytes, at: dataStart + offset)
         progress?(offset + bytes.count)
       }
     }

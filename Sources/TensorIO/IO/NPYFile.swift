@@ -60,25 +60,8 @@ public enum NPYFile {
     _ array: NDArray, to path: some FilePathConvertible, durability: Durability = .synced,
     progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
-    let path = path.filePath
-    try array.storage.checkOpen()
-    let fortran = !array.isCContiguous && array.isFortranContiguous
-    let source = array.isCContiguous || array.isFortranContiguous ? array : try array.copy(order: .c)
-    let (_, headerBytes) = try NPYHeader(dtype: array.dtype, shape: array.shape, fortranOrder: fortran).encoded()
-    let size = headerBytes.count + array.byteCount
-    try AtomicFile.write(to: path, expectedSize: size, durability: durability) {
-      (file: AtomicFile) throws(TensorIOError) in
-      try typedThrows { try headerBytes.withUnsafeBytes { try file.write($0, at: 0) } }
-      guard let data = source.unsafeContiguousBytes else { return }
-      let piece = 64 << 20
-      var done = 0
-      while done < data.count {
-        let part = UnsafeRawBufferPointer(rebasing: data[done..<min(data.count, done + piece)])
-        try file.write(part, at: headerBytes.count + done)
-        done += part.count
-        progress?(done)
-      }
-    }
+    try Conversion.writeNPY(
+      array, to: path, dtype: array.dtype, order: array.saveOrder, durability: durability, progress: progress)
   }
 }
 

@@ -20,10 +20,10 @@ public struct ArrayLayout: Sendable, Hashable {
 
   /// A contiguous layout in `order`; `nil` when the byte size overflows.
   public static func contiguous(dtype: DType, shape: [Int], order: MemoryOrder = .c) -> ArrayLayout? {
-    guard Layout.byteCount(shape: shape, itemSize: dtype.itemSize) != nil else { return nil }
+    guard ArrayLayout.byteCount(shape: shape, itemSize: dtype.itemSize) != nil else { return nil }
     return ArrayLayout(
       dtype: dtype, shape: shape,
-      strides: Layout.contiguousStrides(shape: shape, itemSize: dtype.itemSize, order: order))
+      strides: ArrayLayout.contiguousStrides(shape: shape, itemSize: dtype.itemSize, order: order))
   }
 
   /// The number of elements (1 for a 0-d array); `Int.max` when the product
@@ -46,12 +46,12 @@ public struct ArrayLayout: Sendable, Hashable {
 
   /// numpy's `flags.c_contiguous`.
   public var isCContiguous: Bool {
-    Layout.isContiguous(shape: shape, strides: strides, itemSize: dtype.itemSize, order: .c)
+    ArrayLayout.isContiguous(shape: shape, strides: strides, itemSize: dtype.itemSize, order: .c)
   }
 
   /// numpy's `flags.f_contiguous`.
   public var isFortranContiguous: Bool {
-    Layout.isContiguous(shape: shape, strides: strides, itemSize: dtype.itemSize, order: .fortran)
+    ArrayLayout.isContiguous(shape: shape, strides: strides, itemSize: dtype.itemSize, order: .fortran)
   }
 
   /// Checks that every element lies inside a storage of `storageBytes` bytes.
@@ -60,7 +60,7 @@ public struct ArrayLayout: Sendable, Hashable {
       throw TensorIOError(.rankMismatch(shape: shape.count, strides: strides.count))
     }
     guard shape.allSatisfy({ $0 >= 0 }) else { throw TensorIOError(ArrayError.negativeDimension(shape)) }
-    guard let extent = Layout.extent(shape: shape, strides: strides, itemSize: dtype.itemSize) else {
+    guard let extent = ArrayLayout.extent(shape: shape, strides: strides, itemSize: dtype.itemSize) else {
       throw TensorIOError(.tooLarge(shape: shape))
     }
     if extent.count > 0 {
@@ -145,13 +145,13 @@ public struct ArrayLayout: Sendable, Hashable {
   /// The same elements with a new shape, when that needs no copy (the layout is
   /// C-contiguous, or the new shape only adds or removes axes of length 1).
   func reshaped(_ newShape: [Int]) throws(TensorIOError) -> ArrayLayout {
-    guard let newCount = Layout.byteCount(shape: newShape, itemSize: 1), newCount == count else {
+    guard let newCount = ArrayLayout.byteCount(shape: newShape, itemSize: 1), newCount == count else {
       throw TensorIOError(.cannotReshape(count: count, shape: newShape))
     }
     if isCContiguous {
       var out = self
       out.shape = newShape
-      out.strides = Layout.contiguousStrides(shape: newShape, itemSize: dtype.itemSize, order: .c)
+      out.strides = ArrayLayout.contiguousStrides(shape: newShape, itemSize: dtype.itemSize, order: .c)
       return out
     }
     // Only axes of length 1 differ: keep the strides of the others.
@@ -199,6 +199,9 @@ extension StridedArray {
   public var isFortranContiguous: Bool { layout.isFortranContiguous }
   /// Whether the elements are contiguous in C order (PyTorch's `is_contiguous()`).
   public var isContiguous: Bool { layout.isCContiguous }
+  /// The memory order `np.save` writes this array in: Fortran when it is
+  /// Fortran-contiguous and not C-contiguous, else C.
+  public var saveOrder: MemoryOrder { !layout.isCContiguous && layout.isFortranContiguous ? .fortran : .c }
 
   /// A view of elements `range` along `axis`, every `step`th; shares storage.
   public func slice(axis: Int = 0, _ range: Range<Int>, step: Int = 1) throws(TensorIOError) -> Self {

@@ -44,7 +44,7 @@ extension HostArray {
     let base = storage.mutableBase + byteOffset
     var out: [T] = []
     out.reserveCapacity(count)
-    Layout.forEachElement(shape: shape, strides: strides) { offset in
+    ArrayLayout.forEachElement(shape: shape, strides: strides) { offset in
       out.append(T.load(from: base + offset, swapped: swapped))
     }
     return out
@@ -64,7 +64,7 @@ enum HostBuffers {
   static func filled<T: NPYElement>(_ values: [T], shape: [Int], order: MemoryOrder) throws(TensorIOError)
     -> (Storage, ArrayLayout)
   {
-    guard Layout.byteCount(shape: shape, itemSize: 1) == values.count else {
+    guard ArrayLayout.byteCount(shape: shape, itemSize: 1) == values.count else {
       throw TensorIOError(.valueCount(values.count, shape: shape))
     }
     let (storage, layout) = try zeros(shape: shape, dtype: DType(T.kind), order: order)
@@ -86,8 +86,8 @@ enum HostBuffers {
     let from = source.mutableBase + layout.byteOffset
     let to = storage.mutableBase
     if layout.count > 0 {
-      if Layout.isContiguous(shape: layout.shape, strides: layout.strides, itemSize: size, order: order),
-        let lowest = Layout.extent(shape: layout.shape, strides: layout.strides, itemSize: size)?.lowest
+      if ArrayLayout.isContiguous(shape: layout.shape, strides: layout.strides, itemSize: size, order: order),
+        let lowest = ArrayLayout.extent(shape: layout.shape, strides: layout.strides, itemSize: size)?.lowest
       {
         memcpy(to, from + lowest, layout.byteCount)
       } else {
@@ -95,7 +95,7 @@ enum HostBuffers {
         let strides = order == .c ? layout.strides : Array(layout.strides.reversed())
         let shape = order == .c ? layout.shape : Array(layout.shape.reversed())
         var position = 0
-        Layout.forEachElement(shape: shape, strides: strides) { offset in
+        ArrayLayout.forEachElement(shape: shape, strides: strides) { offset in
           memcpy(to + position, from + offset, size)
           position += size
         }

@@ -79,7 +79,7 @@ public struct NDArray: HostArray {
   /// when the array is not contiguous in either order. Valid while the storage lives.
   public var unsafeContiguousBytes: UnsafeRawBufferPointer? {
     guard isCContiguous || isFortranContiguous else { return nil }
-    let lowest = Layout.extent(shape: shape, strides: strides, itemSize: dtype.itemSize)?.lowest ?? 0
+    let lowest = ArrayLayout.extent(shape: shape, strides: strides, itemSize: dtype.itemSize)?.lowest ?? 0
     return UnsafeRawBufferPointer(start: storage.unsafeBaseAddress + byteOffset + lowest, count: byteCount)
   }
 }

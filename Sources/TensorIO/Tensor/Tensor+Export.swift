@@ -75,7 +75,8 @@ extension Tensor {
       let source = layout.isCContiguous || layout.isFortranContiguous ? self : try copy()
       guard case .host(let sourceStorage) = source.buffer else { return source }
       let memory = try DeviceBuffer(backend: backend, byteCount: source.layout.byteCount)
-      let lowest = Layout.extent(shape: source.shape, strides: source.strides, itemSize: dtype.itemSize)?.lowest ?? 0
+      let lowest =
+        ArrayLayout.extent(shape: source.shape, strides: source.strides, itemSize: dtype.itemSize)?.lowest ?? 0
       try memory.upload(
         sourceStorage.unsafeBaseAddress + source.byteOffset + lowest, count: source.layout.byteCount, path: path,
         progress: progress)
@@ -84,7 +85,7 @@ extension Tensor {
       return Tensor(buffer: .device(memory), layout: deviceLayout, requiresGrad: requiresGrad)
     case (.device(let memory), .cpu):
       // Device to host: the bytes the layout spans, then the same layout on the host.
-      let extent = Layout.extent(shape: shape, strides: strides, itemSize: dtype.itemSize)
+      let extent = ArrayLayout.extent(shape: shape, strides: strides, itemSize: dtype.itemSize)
       let low = layout.byteOffset + (extent?.lowest ?? 0)
       let span = (extent?.count ?? 0) == 0 ? 0 : (extent?.highest ?? 0) - (extent?.lowest ?? 0)
       let storage = try Storage(zeroedByteCount: span)

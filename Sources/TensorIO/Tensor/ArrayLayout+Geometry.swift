@@ -1,5 +1,5 @@
 /// Shape and stride arithmetic shared by arrays and views, overflow-checked.
-enum Layout {
+extension ArrayLayout {
   /// `product(shape) * itemSize`, or `nil` on overflow or a negative dimension.
   static func byteCount(shape: [Int], itemSize: Int) -> Int? {
     var total = itemSize
@@ -43,7 +43,8 @@ enum Layout {
 
   /// The order np.save records for an array written in `requested` order: Fortran only
   /// when that layout is not also C-contiguous (1-d arrays, and shapes with a single
-  /// axis longer than 1, are both, and numpy writes them as C).
+  /// axis longer than 1, are both, and numpy writes them as C). The one place this
+  /// rule lives: every writer (npy, npz member, device save) asks it.
   static func savedOrder(shape: [Int], itemSize: Int, requested: MemoryOrder) -> MemoryOrder {
     guard requested == .fortran else { return .c }
     let fStrides = contiguousStrides(shape: shape, itemSize: itemSize, order: .fortran)
