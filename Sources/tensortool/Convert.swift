@@ -106,7 +106,7 @@ struct Convert: ParsableCommand {
       case .native: return .native
       }
     }
-    let compression: NPZArchive.WriteCompression =
+    let compression: NPZArchive.Compression =
       compress || level != nil ? .deflate(level: level ?? -1) : .stored
     func plan(_ array: NDArray) throws -> (DType, MemoryOrder) {
       let target = try Conversion.targetDType(source: array.dtype, dtype: targetDType, byteOrder: targetByteOrder)
@@ -140,11 +140,11 @@ struct Convert: ParsableCommand {
         array, to: FilePath(path), dtype: target, order: memoryOrder, durability: noSync ? .unsynced : .synced,
         progress: { bar.update($0) })
     case .npz(let path):
-      var plans: [NPZArchive.MemberPlan] = []
+      var plans: [NPZArchive.MemberToWrite] = []
       if case .npz(let sourcePath) = from {
         let archive = try NPZArchive(path: FilePath(sourcePath), maxHeaderSize: options.maxHeaderSize)
         for member in archive.members {
-          let array = try archive.map(member.key)
+          let array = try archive.mapOrLoad(member.key)
           let (target, memoryOrder) = try plan(array)
           plans.append(.init(name: member.key, array: array, dtype: target, order: memoryOrder))
         }
@@ -168,7 +168,7 @@ struct Convert: ParsableCommand {
   /// Writes the archive (or, `keepingOthers`, updates the members named in `plans` of
   /// an existing one), with a progress bar over the members' data bytes.
   private func writeArchive(
-    _ plans: [NPZArchive.MemberPlan], to path: String, compression: NPZArchive.WriteCompression,
+    _ plans: [NPZArchive.MemberToWrite], to path: String, compression: NPZArchive.Compression,
     keepingOthers: Bool = false
   ) throws {
     let total = plans.reduce(0) { $0 + $1.array.count * $1.dtype.itemSize }

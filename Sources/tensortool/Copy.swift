@@ -118,7 +118,7 @@ struct Copy: ParsableCommand {
       let elapsed = clock.now - start
       // Against the member on the host: mapped when stored and aligned, else loaded
       // (a deflated one inflates once more).
-      let verified = verify ? try checkUpload(Tensor(archive.map(key)), tensor0, source: source.description) : nil
+      let verified = verify ? try checkUpload(Tensor(archive.mapOrLoad(key)), tensor0, source: source.description) : nil
       legs.append(
         Leg(
           from: source.description, to: device.description, bytes: tensor0.byteCount, seconds: seconds(elapsed),
@@ -134,7 +134,7 @@ struct Copy: ParsableCommand {
       var verified: Bool? = nil
       switch spec {
       case .device(let device):
-        let wasMapped = tensor.device == .cpu && (try? tensor.hostStorage().mapping) != nil
+        let wasMapped = tensor.device == .cpu && (try? tensor.requireHostStorage().mappedFile) != nil
         let moved: Tensor
         if device == .cpu && tensor.device == .cpu {
           // Into memory: a mapped file is read.

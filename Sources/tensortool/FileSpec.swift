@@ -41,7 +41,7 @@ enum FileSpec: CustomStringConvertible {
     guard let (archive, key) = try archiveMember(maxHeaderSize: maxHeaderSize) else {
       throw CommandError("not an array file", path: description)
     }
-    return try archive.map(key)
+    return try archive.mapOrLoad(key)
   }
 
   /// The archive and member key when this spec names an npz member (or an archive

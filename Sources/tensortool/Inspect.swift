@@ -127,15 +127,15 @@ struct Inspect: ParsableCommand {
       if verify { try archive.verify(member.key, asArray: info != nil) }
       var summary: ArrayStatistics?
       if stats, let info, info.header.dtype.isNumeric {
-        summary = try ArrayStatistics.compute(try archive.map(member.key))
+        summary = try ArrayStatistics.compute(try archive.mapOrLoad(member.key))
       }
       var fields: [(String, JSONValue)] = [
         ("name", .string(member.key)),
-        ("compression", .string(member.compression.rawValue)),
+        ("compression", .string(member.compression.methodName)),
         ("compressed_bytes", .integer(member.compressedBytes)),
       ]
       let ratio = member.uncompressedBytes > 0 ? Double(member.compressedBytes) / Double(member.uncompressedBytes) : 1
-      var line = "  \(member.key)  \(member.compression.rawValue)"
+      var line = "  \(member.key)  \(member.compression.methodName)"
       if member.compression == .deflate {
         line += " (\(format(ratio * 100, 1))% of \(formatBytes(member.uncompressedBytes)))"
       }

@@ -11,8 +11,8 @@ import Testing
   "archives over 4 GiB",
   .enabled(if: ProcessInfo.processInfo.environment["TENSORTOOL_BIG_TESTS"] == "1", "set TENSORTOOL_BIG_TESTS=1 to run"))
 struct LargeArchiveTests {
-  @Test("a 4.5 GiB member, stored and deflated", arguments: [NPZArchive.WriteCompression.stored, .deflate(level: 1)])
-  func bigMember(compression: NPZArchive.WriteCompression) throws {
+  @Test("a 4.5 GiB member, stored and deflated", arguments: [NPZArchive.Compression.stored, .deflate(level: 1)])
+  func bigMember(compression: NPZArchive.Compression) throws {
     let dir = try Support.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     let count = (4 << 30) / 4 + 128 << 20  // 4.5 GiB of float32

@@ -18,9 +18,9 @@ struct MappingTests {
     let (dir, path) = try makeFile()
     defer { try? FileManager.default.removeItem(at: dir) }
     let t = try Tensor(mapping: path, mode: .readWrite)
-    #expect(try t.hostStorage().mapping?.mode == .readWrite)
+    #expect(try t.requireHostStorage().mappedFile?.mode == .readWrite)
     try t.setValue(Float(10), at: [0, 0])
-    try t.hostStorage().flush()
+    try t.requireHostStorage().flush()
     #expect(try NDArray(contentsOf: FilePath(path)).elements(as: Float.self) == [10, 2, 3, 4, 5, 6])
     if Support.numpyAvailable {
       let result = try Support.run(["python3", "-c", "import numpy as np; print(np.load('\(path)')[0, 0])"])
@@ -38,7 +38,7 @@ struct MappingTests {
     #expect(throws: TensorIOError(.readOnly, path: path)) { try t.setValue(Float(10), at: [0, 0]) }
     #expect(throws: TensorIOError.self) { try t.numpy().setValue(Float(10), at: [1, 1]) }
     #expect(throws: TensorIOError.self) {
-      try t.hostStorage().withUnsafeMutableBytes { $0.storeBytes(of: 1, as: UInt8.self) }
+      try t.requireHostStorage().withUnsafeMutableBytes { $0.storeBytes(of: 1, as: UInt8.self) }
     }
     #expect(try t.elements(as: Float.self) == [1, 2, 3, 4, 5, 6])
   }
@@ -51,8 +51,8 @@ struct MappingTests {
     let t = try Tensor(mapping: path, mode: .copyOnWrite)
     try t.setValue(Float(10), at: [0, 0])
     #expect(try t.value(at: [0, 0], as: Float.self) == 10)
-    try t.hostStorage().flush()
-    try t.hostStorage().close()
+    try t.requireHostStorage().flush()
+    try t.requireHostStorage().close()
     #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
   }
 
@@ -61,7 +61,7 @@ struct MappingTests {
     let (dir, path) = try makeFile(Array(repeating: 0.5, count: 1 << 20), shape: [1 << 20])
     defer { try? FileManager.default.removeItem(at: dir) }
     let a = try NDArray(mapping: FilePath(path))
-    #expect(a.storage.mapping?.path == path)
+    #expect(a.storage.mappedFile?.path == path)
     #expect(a.storage.byteCount == 4 << 20)
     #expect(try a.value(at: [-1], as: Float.self) == 0.5)
   }

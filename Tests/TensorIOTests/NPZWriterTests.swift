@@ -37,7 +37,7 @@ struct NPZWriterTests {
     let dir = try Support.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
     let arrays = try Self.sampleArrays()
-    for compression in [NPZArchive.WriteCompression.stored, .deflate(level: -1), .deflate(level: 1)] {
+    for compression in [NPZArchive.Compression.stored, .deflate(level: -1), .deflate(level: 1)] {
       let path = FilePath(dir.appendingPathComponent("x.npz").path)
       try NPZArchive.write(arrays, to: path, compression: compression, durability: .unsynced, forceZip64: zip64)
       let npz = try NPZArchive(path: path)
@@ -50,8 +50,8 @@ struct NPZWriterTests {
         if compression == .stored {
           #expect(info.dataOffset.map { $0 % 64 == 0 } == true, "\(name) data not 64-byte aligned")
           #expect(info.isMappable)
-          let mapped = try npz.map(name)
-          #expect(mapped.storage.mapping != nil)
+          let mapped = try npz.mapOrLoad(name)
+          #expect(mapped.storage.mappedFile != nil)
           #expect(try Support.canonicalBytes(mapped) == Support.canonicalBytes(array))
         } else {
           #expect(!info.isMappable)
@@ -67,7 +67,7 @@ struct NPZWriterTests {
     defer { try? FileManager.default.removeItem(at: dir) }
     let arrays = try Self.sampleArrays()
     let plans = arrays.map {
-      NPZArchive.MemberPlan(name: $0.name, array: $0.array, dtype: .float64, order: .c)
+      NPZArchive.MemberToWrite(name: $0.name, array: $0.array, dtype: .float64, order: .c)
     }
     var reports: [Int] = []
     try NPZArchive.write(
@@ -123,7 +123,7 @@ struct NPZWriterTests {
     let arrays = try Self.sampleArrays()
     var list = ""
     var expected = 0
-    for (index, compression) in [NPZArchive.WriteCompression.stored, .deflate(level: -1), .deflate(level: 9)]
+    for (index, compression) in [NPZArchive.Compression.stored, .deflate(level: -1), .deflate(level: 9)]
       .enumerated()
     {
       let archive = "a\(index).npz"

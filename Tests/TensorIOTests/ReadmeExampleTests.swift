@@ -48,13 +48,13 @@ struct ReadmeNPZExampleTests {
     let npz = try NPZArchive(path: model)
     for member in npz.members { print(member.key, member.compression, member.uncompressedBytes) }
     let w = try npz["layer1/weight"]
-    let m = try npz.map("embeddings", mode: .copyOnWrite)
-    try NPZArchive.write([("a", w), ("b", m)], to: out, compression: .deflate())
+    let m = try npz.mapOrLoad("embeddings", mode: .copyOnWrite)
+    try NPZArchive.write([("a", w), ("b", m)], to: out, compression: .deflate)
     // --- end ---
 
     #expect(npz.members.map(\.key) == ["layer1/weight", "embeddings"])
     #expect(try w.elements(as: Float.self) == [1, 2, 3, 4])
-    #expect(m.storage.mapping != nil)
+    #expect(m.storage.mappedFile != nil)
     let back = try NPZArchive(path: out)
     #expect(back.members.map(\.compression) == [.deflate, .deflate])
     #expect(try back["b"].elements(as: Double.self) == [5, 6])

@@ -74,7 +74,7 @@ struct ReadmeSeedTests {
     let weights = try Tensor(mapping: path, mode: .readWrite)  // numpy's mmap_mode="r+"
     let snapshot = try weights.numpy(.copyOnWrite)  // nothing copied yet
     try weights.setValue(Float(0), at: [0, 0])  // the snapshot takes its copy first
-    try weights.hostStorage().flush()  // msync: the write is in the file
+    try weights.requireHostStorage().flush()  // msync: the write is in the file
     let readOnly = try Tensor(mapping: path)  // mmap_mode="r"
     #expect(try readOnly.elements(as: Float.self) == [0, 2, 3, 4])
     #expect(try snapshot.elements(as: Float.self) == [1, 2, 3, 4])

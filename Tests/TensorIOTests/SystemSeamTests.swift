@@ -98,7 +98,7 @@ struct SystemSeamTests {
   @Test("a snapshot that separates keeps the storage it borrowed alive while it lives")
   func separatedSnapshotHoldsItsSource() throws {
     var root: Storage? = try Storage(zeroedByteCount: 64)
-    weak var watched = root
+    weak let watched = root
     let snapshot = try root!.copyOnWriteSnapshot()
     root = nil
     // A reader may still hold the address it fetched before the write separates.

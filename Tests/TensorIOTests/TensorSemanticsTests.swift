@@ -20,7 +20,7 @@ struct TensorSemanticsTests {
   func numpyShares(viaTensorWrite: Bool) throws {
     let a = try Tensor.ones([1, 2])
     let na = try a.numpy()
-    #expect(na.storage.unsafeBaseAddress == (try a.hostStorage()).unsafeBaseAddress)  // no bytes copied
+    #expect(na.storage.unsafeBaseAddress == (try a.requireHostStorage()).unsafeBaseAddress)  // no bytes copied
     if viaTensorWrite {
       try a.setValue(Float(10), at: [0, 0])
       #expect(try na.elements(as: Float.self) == [10, 1])
@@ -127,13 +127,13 @@ struct CopyOnWriteTests {
     let shape = large ? [1024, 1024] : [1, 2]
     let a = try Tensor.ones(shape)
     let snapshot = try a.numpy(.copyOnWrite)
-    #expect(snapshot.storage.unsafeBaseAddress == (try a.hostStorage()).unsafeBaseAddress)
-    #expect(snapshot.storage.isBorrowing)
+    #expect(snapshot.storage.unsafeBaseAddress == (try a.requireHostStorage()).unsafeBaseAddress)
+    #expect(snapshot.storage.borrowsSourceBytes)
     try a.setValue(Float(10), at: [0, 0])
     #expect(try a.value(at: [0, 0], as: Float.self) == 10)
     #expect(try snapshot.value(at: [0, 0], as: Float.self) == 1)
-    #expect(!snapshot.storage.isBorrowing)
-    #expect(snapshot.storage.unsafeBaseAddress != (try a.hostStorage()).unsafeBaseAddress)
+    #expect(!snapshot.storage.borrowsSourceBytes)
+    #expect(snapshot.storage.unsafeBaseAddress != (try a.requireHostStorage()).unsafeBaseAddress)
     // Both independent from now on.
     try snapshot.setValue(Float(20), at: [0, 1])
     #expect(try a.value(at: [0, 1], as: Float.self) == 1)
@@ -146,7 +146,7 @@ struct CopyOnWriteTests {
     try snapshot.setValue(Float(10), at: [0, 0])
     #expect(try snapshot.elements(as: Float.self) == [10, 1])
     #expect(try a.elements(as: Float.self) == [1, 1])
-    #expect(snapshot.storage.unsafeBaseAddress != (try a.hostStorage()).unsafeBaseAddress)
+    #expect(snapshot.storage.unsafeBaseAddress != (try a.requireHostStorage()).unsafeBaseAddress)
     try a.setValue(Float(5), at: [0, 1])
     #expect(try snapshot.elements(as: Float.self) == [10, 1])
   }
@@ -156,7 +156,7 @@ struct CopyOnWriteTests {
     let a = try Tensor.ones([4])
     let s1 = try a.numpy(.copyOnWrite)
     let s2 = try Tensor(s1).numpy(.copyOnWrite)
-    #expect(s2.storage.unsafeBaseAddress == (try a.hostStorage()).unsafeBaseAddress)
+    #expect(s2.storage.unsafeBaseAddress == (try a.requireHostStorage()).unsafeBaseAddress)
     try s1.setValue(Float(7), at: [0])
     #expect(try s2.value(at: [0], as: Float.self) == 1)
     try a.setValue(Float(9), at: [1])
@@ -173,9 +173,9 @@ struct CopyOnWriteTests {
     try NDArray([1, 2, 3] as [Float], shape: [3]).write(to: FilePath(path))
     let t = try Tensor(mapping: path, mode: .readWrite)
     let snapshot = try t.numpy(.copyOnWrite)
-    #expect(snapshot.storage.unsafeBaseAddress == (try t.hostStorage()).unsafeBaseAddress)
+    #expect(snapshot.storage.unsafeBaseAddress == (try t.requireHostStorage()).unsafeBaseAddress)
     try t.setValue(Float(30), at: [2])
-    try t.hostStorage().flush()
+    try t.requireHostStorage().flush()
     #expect(try snapshot.elements(as: Float.self) == [1, 2, 3])
     #expect(try NDArray(contentsOf: FilePath(path)).elements(as: Float.self) == [1, 2, 30])
     // A snapshot of a read-only mapping is writable, and writing it leaves the file alone.
@@ -197,7 +197,7 @@ struct CopyOnWriteTests {
         let start = clock.now
         let s = try t.numpy(.copyOnWrite)
         best = min(best, clock.now - start)
-        #expect(s.storage.isBorrowing)
+        #expect(s.storage.borrowsSourceBytes)
       }
       return best
     }

@@ -9,12 +9,27 @@ import SystemPackage
 /// for their element type can be memory-mapped in place (`map`); numpy ignores
 /// `mmap_mode` for npz and always reads.
 public final class NPZArchive: Sendable {
-  /// How a member's bytes are stored.
-  public enum Compression: String, Sendable, Hashable {
-    /// Method 0: the bytes as they are.
+  /// How a member's bytes are stored: as read from an archive, and as asked for when
+  /// writing one.
+  public enum Compression: Sendable, Hashable {
+    /// Method 0: the bytes as they are (`np.savez`); written with array data 64-byte
+    /// aligned, so that members map in place.
     case stored
-    /// Method 8: raw deflate.
-    case deflate
+    /// Method 8: raw deflate (`np.savez_compressed`) at a zlib level: 1 (fastest) to 9
+    /// (smallest), -1 for zlib's default (6); written on all cores. Zip does not
+    /// record the level, so a member read from an archive reports -1.
+    case deflate(level: Int)
+
+    /// Deflate at zlib's default level (6), as `np.savez_compressed` uses.
+    public static var deflate: Compression { .deflate(level: -1) }
+
+    /// The zip method's name, as `inspect` prints it: `stored` or `deflate`.
+    public var methodName: String {
+      switch self {
+      case .stored: return "stored"
+      case .deflate: return "deflate"
+      }
+    }
   }
 
   /// One member of the archive.
@@ -202,16 +217,36 @@ public final class NPZArchive: Sendable {
 
   /// Member `name` memory-mapped in place when it is stored with aligned data
   /// (`isMappable`), else loaded (from 256 MiB on into a scratch file, whose pages the
-  /// kernel can write out: memory stays bounded). Mapping reads no data, so it does not verify the CRC
-  /// (`verify()` does). `.readWrite` is refused: a write would invalidate the CRC-32
-  /// the archive records for the member.
-  public func map(_ name: String, mode: MapMode = .readOnly) throws(TensorIOError) -> NDArray {
+  /// kernel can write out: memory stays bounded). `storage.mappedFile` says which
+  /// happened. Mapping reads no data, so it does not verify the CRC-32 (`verify()`
+  /// does). `.readWrite` is refused: a write would invalidate the CRC-32 the archive
+  /// records for the member.
+  public func mapOrLoad(_ name: String, mode: MapMode = .readOnly) throws(TensorIOError) -> NDArray {
     let (key, _) = try entry(name)
     guard mode != .readWrite else {
       throw TensorIOError(.memberNotWritable, path: spec(key))
     }
+    guard try info(key).isMappable else { return try load(key, scratch: true) }
+    return try map(key, mode: mode)
+  }
+
+  /// Member `name` memory-mapped in place: the array's storage is the archive's bytes,
+  /// nothing is read. Only a stored member whose data is aligned for its dtype can be
+  /// mapped (`MemberInfo.isMappable`); any other throws `.memberNotMappable` (use
+  /// `mapOrLoad` or `load`). Mapping does not verify the CRC-32 (`verify()` does).
+  /// `.readWrite` is refused: a write would invalidate the archive's CRC-32.
+  public func map(_ name: String, mode: MapMode = .readOnly) throws(TensorIOError) -> NDArray {
+    let (key, entry) = try entry(name)
+    guard mode != .readWrite else {
+      throw TensorIOError(.memberNotWritable, path: spec(key))
+    }
     let info = try info(key)
-    guard info.isMappable, let offset = info.dataOffset else { return try load(key, scratch: true) }
+    guard info.isMappable, let offset = info.dataOffset else {
+      let why =
+        entry.method != Zip.methodStored
+        ? "it is deflated" : "its data is not aligned for \(info.header.dtype.name) in the archive"
+      throw TensorIOError(.memberNotMappable(reason: why), path: spec(key))
+    }
     let storage = try Storage(
       mapping: archive.file.descriptor, path: spec(key), mode: mode, dataOffset: offset,
       byteCount: info.header.dataBytes)

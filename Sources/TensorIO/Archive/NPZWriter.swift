@@ -17,22 +17,13 @@ func overlapped(
 }
 
 extension NPZArchive {
-  /// How members are compressed when writing.
-  public enum WriteCompression: Sendable, Hashable {
-    /// Stored (`np.savez`), array data 64-byte aligned so that members map in place.
-    case stored
-    /// Deflated (`np.savez_compressed`) at a zlib level (1-9; -1 is zlib's default, 6),
-    /// compressed on all cores.
-    case deflate(level: Int = -1)
-  }
-
   /// Writes `arrays` as an `.npz` at `path` (numpy's `np.savez` / `np.savez_compressed`):
   /// each name gets `.npy` appended, as numpy does. Members are written one at a time
   /// (memory stays bounded; a mapped array is written straight from its mapping), in
   /// ZIP64 exactly when needed. Atomic: temporary file, sync, rename.
   public static func write(
     _ arrays: [(name: String, array: NDArray)], to path: some FilePathConvertible,
-    compression: WriteCompression = .stored,
+    compression: Compression = .stored,
     durability: Durability = .synced
   ) throws(TensorIOError) {
     let path = path.filePath
@@ -40,17 +31,17 @@ extension NPZArchive {
   }
 
   static func write(
-    _ arrays: [(name: String, array: NDArray)], to path: FilePath, compression: WriteCompression,
+    _ arrays: [(name: String, array: NDArray)], to path: FilePath, compression: Compression,
     durability: Durability, forceZip64: Bool
   ) throws(TensorIOError) {
     let plans = arrays.map {
-      MemberPlan(name: $0.name, array: $0.array, dtype: $0.array.dtype, order: $0.array.saveOrder)
+      MemberToWrite(name: $0.name, array: $0.array, dtype: $0.array.dtype, order: $0.array.saveOrder)
     }
     try write(plans, to: path, compression: compression, durability: durability, forceZip64: forceZip64)
   }
 
   /// A member to write: an array converted on the way to `dtype` in `order`.
-  public struct MemberPlan: Sendable {
+  public struct MemberToWrite: Sendable {
     /// The member's name (`.npy` is appended).
     public var name: String
     /// The source array.
@@ -74,7 +65,7 @@ extension NPZArchive {
   /// `progress`, when given, is called after each piece with the members' data bytes
   /// done so far (of the sum of `count * dtype.itemSize` over the plans).
   public static func write(
-    _ plans: [MemberPlan], to path: some FilePathConvertible, compression: WriteCompression = .stored,
+    _ plans: [MemberToWrite], to path: some FilePathConvertible, compression: Compression = .stored,
     durability: Durability = .synced, forceZip64: Bool = false, progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
     let path = path.filePath
@@ -101,8 +92,8 @@ extension NPZArchive {
   /// `path` that is not a readable zip archive is an error and stays as it is.
   /// `progress` counts the plans' data bytes, as for `write(_:to:)`.
   public static func update(
-    _ path: some FilePathConvertible, adding plans: [MemberPlan], removing: [String] = [],
-    compression: WriteCompression = .stored,
+    _ path: some FilePathConvertible, adding plans: [MemberToWrite], removing: [String] = [],
+    compression: Compression = .stored,
     durability: Durability = .synced, progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
     let path = path.filePath
@@ -128,7 +119,7 @@ extension NPZArchive {
       let zip = ZipWriter(file: file)
       var done = 0
       var placed = Set<Int>()
-      func add(_ plan: MemberPlan) throws(TensorIOError) {
+      func add(_ plan: MemberToWrite) throws(TensorIOError) {
         try writeMember(zip, plan: plan, compression: compression) { bytes in
           done += bytes
           progress?(done)
@@ -150,7 +141,7 @@ extension NPZArchive {
 
   /// Refuses repeated member names and every name the reader would refuse
   /// (`MemberName.check`), for the archive at `path`.
-  private static func checkNames(_ plans: [MemberPlan], path: FilePath) throws(TensorIOError) {
+  private static func checkNames(_ plans: [MemberToWrite], path: FilePath) throws(TensorIOError) {
     var seen = Set<String>()
     for name in plans.map(\.name) {
       do {
@@ -166,7 +157,7 @@ extension NPZArchive {
   }
 
   private static func writeMember(
-    _ zip: ZipWriter, plan: MemberPlan, compression: WriteCompression, advanced: (Int) -> Void
+    _ zip: ZipWriter, plan: MemberToWrite, compression: Compression, advanced: (Int) -> Void
   ) throws(TensorIOError) {
     let array = plan.array
     try array.storage.checkOpen()

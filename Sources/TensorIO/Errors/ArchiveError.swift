@@ -26,6 +26,8 @@ public enum ArchiveError: Sendable, Equatable, CustomStringConvertible {
   case memberNotFound(String)
   /// A member grew past 4 GiB without the ZIP64 header that would describe it.
   case needsZip64(member: String)
+  /// The member cannot be mapped in place (deflated, or its data misaligned).
+  case memberNotMappable(reason: String)
   /// Members are never mapped read-write: a write would invalidate the CRC-32 the
   /// archive records.
   case memberNotWritable
@@ -46,6 +48,7 @@ public enum ArchiveError: Sendable, Equatable, CustomStringConvertible {
     case .invalidCompressionLevel(let level): return "compression level \(level) is not in 1...9 (or -1)"
     case .memberNotFound(let name): return "no member named '\(name)'"
     case .needsZip64(let member): return "member '\(member)' compressed past 4 GiB without a ZIP64 header"
+    case .memberNotMappable(let reason): return "the member cannot be mapped in place: \(reason)"
     case .memberNotWritable:
       return "npz members cannot be mapped read-write (r+): writes would invalidate the archive's CRC-32; "
         + "map copy-on-write (c) or extract the member"

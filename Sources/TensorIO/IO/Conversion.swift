@@ -119,7 +119,7 @@ extension Conversion {
     let sameSequence = savedOrder == memberOrder || shape.filter { $0 > 1 }.count < 2
     let castable = target == source || (source.isNumeric && target.isNumeric)
     guard info.member.compression == .deflate, sameSequence, castable, source.itemSize > 0 else {
-      let array = try archive.map(name)
+      let array = try archive.mapOrLoad(name)
       try writeNPY(
         array, to: path, dtype: target, order: order ?? array.saveOrder, durability: durability,
         progress: progress)

@@ -62,8 +62,17 @@ public final class Storage: @unchecked Sendable {
   public let byteCount: Int
   /// Whether the bytes may be written (false for read-only mappings).
   public let isWritable: Bool
-  /// The file and mode, for a mapped `.npy` file.
-  public let mapping: (path: String, mode: MapMode)?
+  /// A file whose bytes a storage is: where, and how it is mapped.
+  public struct MappedFile: Sendable, Hashable {
+    /// The file's path (for an npz member, `archive.npz:name`).
+    public var path: String
+    /// How it is mapped.
+    public var mode: MapMode
+  }
+
+  /// The file this storage maps, when it is a mapped `.npy` file or npz member; nil for
+  /// memory (including an npz member that was loaded because it could not be mapped).
+  public let mappedFile: MappedFile?
 
   /// Buffers at least this large are anonymous mappings with huge pages.
   static let mappingThreshold = 1 << 20
@@ -73,12 +82,12 @@ public final class Storage: @unchecked Sendable {
 
   private init(
     base: UnsafeMutableRawPointer, owner: Owner, byteCount: Int, isWritable: Bool,
-    mapping: (path: String, mode: MapMode)? = nil, scratchFile: FileDescriptor? = nil
+    mappedFile: MappedFile? = nil, scratchFile: FileDescriptor? = nil
   ) {
     self.state = Locked(State(base: base, owner: owner))
     self.byteCount = byteCount
     self.isWritable = isWritable
-    self.mapping = mapping
+    self.mappedFile = mappedFile
     self.scratchFile = scratchFile
   }
 
@@ -143,20 +152,14 @@ public final class Storage: @unchecked Sendable {
     let length = dataOffset + byteCount
     let start: UnsafeMutableRawPointer
     do {
-      let kind: VirtualMemory.FileMapping
-      switch mode {
-      case .readOnly: kind = .readOnly
-      case .readWrite: kind = .readWrite
-      case .copyOnWrite: kind = .copyOnWrite
-      }
-      start = try VirtualMemory.mapFile(descriptor, length: max(length, 1), mode: kind)
+      start = try VirtualMemory.mapFile(descriptor, length: max(length, 1), mode: mode)
     } catch {
       throw TensorIOError(.system(operation: "mmap", errno: error), path: path)
     }
     self.state = Locked(State(base: start + dataOffset, owner: .fileMapping(start: start, length: max(length, 1))))
     self.byteCount = byteCount
     self.isWritable = mode != .readOnly
-    self.mapping = (path, mode)
+    self.mappedFile = MappedFile(path: path, mode: mode)
     self.scratchFile = nil
   }
 
@@ -220,13 +223,14 @@ public final class Storage: @unchecked Sendable {
   /// Whether `close()` was called.
   public var isClosed: Bool { state.withLock { $0.closed } }
 
-  /// Whether this storage is a copy-on-write snapshot still sharing its source's bytes.
-  public var isBorrowing: Bool {
+  /// Whether this storage is a copy-on-write snapshot still reading its source's
+  /// bytes (it takes its own copy at the first write to either).
+  public var borrowsSourceBytes: Bool {
     state.withLock { if case .borrowed = $0.owner { return true } else { return false } }
   }
 
   func checkOpen() throws(TensorIOError) {
-    if isClosed { throw TensorIOError(.closed, path: mapping?.path) }
+    if isClosed { throw TensorIOError(.closed, path: mappedFile?.path) }
   }
 
   /// Calls `body` with the bytes for reading.
@@ -248,7 +252,7 @@ public final class Storage: @unchecked Sendable {
   @discardableResult
   func prepareForWrite() throws(TensorIOError) -> UnsafeMutableRawPointer {
     guard isWritable else {
-      throw TensorIOError(.readOnly, path: mapping?.path)
+      throw TensorIOError(.readOnly, path: mappedFile?.path)
     }
     try checkOpen()
     // Separate from the source, if borrowing.
@@ -305,7 +309,7 @@ public final class Storage: @unchecked Sendable {
 
   /// Writes a read-write mapping's changes to the file (msync); a no-op for other storage.
   public func flush() throws(TensorIOError) {
-    guard let mapping, mapping.mode == .readWrite else { return }
+    guard let mapping = mappedFile, mapping.mode == .readWrite else { return }
     let region = state.withLock { state -> (UnsafeMutableRawPointer, Int)? in
       if case .fileMapping(let start, let length) = state.owner { return (start, length) }
       return nil

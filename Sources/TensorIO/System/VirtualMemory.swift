@@ -4,16 +4,6 @@ import SystemPackage
 /// Page-level memory: anonymous mappings for large host buffers and mappings of files.
 /// The one place that calls `mmap`, `munmap`, `msync` and `madvise`.
 enum VirtualMemory {
-  /// How a file is mapped.
-  enum FileMapping {
-    /// `PROT_READ`, `MAP_SHARED`.
-    case readOnly
-    /// `PROT_READ | PROT_WRITE`, `MAP_SHARED`: writes reach the file.
-    case readWrite
-    /// `PROT_READ | PROT_WRITE`, `MAP_PRIVATE`: writes stay in this process.
-    case copyOnWrite
-  }
-
   /// Maps `length` bytes of zeroed, private, anonymous memory and asks for transparent
   /// huge pages. Wraps `mmap(2)` with `MAP_PRIVATE | MAP_ANONYMOUS` and `madvise(2)`
   /// with `MADV_HUGEPAGE`.
@@ -27,8 +17,11 @@ enum VirtualMemory {
     return pointer
   }
 
-  /// Maps the first `length` bytes of an open file. Wraps `mmap(2)`.
-  static func mapFile(_ descriptor: FileDescriptor, length: Int, mode: FileMapping) throws(Errno)
+  /// Maps the first `length` bytes of an open file: `.readOnly` with `PROT_READ,
+  /// MAP_SHARED`, `.readWrite` with `PROT_READ | PROT_WRITE, MAP_SHARED` (writes reach
+  /// the file), `.copyOnWrite` with `PROT_READ | PROT_WRITE, MAP_PRIVATE` (writes stay
+  /// in this process). Wraps `mmap(2)`.
+  static func mapFile(_ descriptor: FileDescriptor, length: Int, mode: MapMode) throws(Errno)
     -> UnsafeMutableRawPointer
   {
     let protection: Int32

@@ -3,8 +3,9 @@ import Glibc
 /// An array whose elements can be read and written on the host: `NDArray` always, a
 /// `Tensor` when it is on the CPU. Typed element access is defined once, here.
 public protocol HostArray: StridedArray {
-  /// The host storage, or an error saying why there is none (a device tensor).
-  func hostStorage() throws(TensorIOError) -> Storage
+  /// The host storage; for a tensor on a device, PyTorch's error for host access
+  /// (`AccessError.notOnHost`) instead.
+  func requireHostStorage() throws(TensorIOError) -> Storage
 }
 
 extension HostArray {
@@ -18,7 +19,7 @@ extension HostArray {
   /// kind must match the dtype's (`Float` for `<f4` and `>f4`).
   public func value<T: NPYElement>(at index: [Int], as type: T.Type = T.self) throws(TensorIOError) -> T {
     try checkKind(type)
-    let storage = try hostStorage()
+    let storage = try requireHostStorage()
     try storage.checkOpen()
     let offset = try layout.offset(of: index)
     return T.load(from: storage.mutableBase + offset, swapped: dtype.byteOrder.needsSwap)
@@ -28,7 +29,7 @@ extension HostArray {
   /// sees it; copy-on-write snapshots of it do not. Throws for read-only storage.
   public func setValue<T: NPYElement>(_ value: T, at index: [Int]) throws(TensorIOError) {
     try checkKind(T.self)
-    let storage = try hostStorage()
+    let storage = try requireHostStorage()
     let offset = try layout.offset(of: index)
     let base = try storage.prepareForWrite()
     value.store(to: base + offset, swapped: dtype.byteOrder.needsSwap)
@@ -38,7 +39,7 @@ extension HostArray {
   /// order and byte order.
   public func elements<T: NPYElement>(as type: T.Type = T.self) throws(TensorIOError) -> [T] {
     try checkKind(type)
-    let storage = try hostStorage()
+    let storage = try requireHostStorage()
     try storage.checkOpen()
     let swapped = dtype.byteOrder.needsSwap
     let base = storage.mutableBase + byteOffset

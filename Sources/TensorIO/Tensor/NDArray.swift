@@ -59,7 +59,7 @@ public struct NDArray: HostArray {
   }
 
   /// The array's storage; an NDArray is always on the host.
-  public func hostStorage() throws(TensorIOError) -> Storage { storage }
+  public func requireHostStorage() throws(TensorIOError) -> Storage { storage }
 
   /// Whether two arrays read and write the same bytes (the same storage, or a
   /// copy-on-write snapshot not yet separated from it).

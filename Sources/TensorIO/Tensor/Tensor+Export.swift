@@ -20,7 +20,7 @@ extension Tensor {
   /// Tensor.cpu() to copy the tensor to host memory first.").
   public func numpy(_ mode: ExportMode = .shared) throws(TensorIOError) -> NDArray {
     if requiresGrad { throw TensorIOError(.requiresGrad) }
-    let storage = try hostStorage()
+    let storage = try requireHostStorage()
     try storage.checkOpen()
     switch mode {
     case .shared:

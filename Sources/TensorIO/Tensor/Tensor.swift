@@ -82,7 +82,7 @@ public struct Tensor: HostArray {
   }
 
   /// The host storage; for a device tensor, PyTorch's error for host access.
-  public func hostStorage() throws(TensorIOError) -> Storage {
+  public func requireHostStorage() throws(TensorIOError) -> Storage {
     switch buffer {
     case .host(let storage): return storage
     case .device(let memory): throw TensorIOError(.notOnHost(device: memory.device.description))
