@@ -16,6 +16,9 @@ final class DeflatedMember {
   /// Inflated bytes kept from the start of the member (the header, and perhaps more).
   private var head: [UInt8] = []
   private var crc = CRC32()
+  /// Array bytes inflated into `head` along with the header and not handed out yet:
+  /// `head[surplus]`, already checksummed.
+  private var surplus = 0..<0
 
   /// Compressed bytes per read. Small enough to stay in a core's L2 cache: `pread` from
   /// the page cache into a reused 128 KiB buffer ran at about 5 GB/s here, into a 1 MiB
@@ -111,8 +114,9 @@ final class DeflatedMember {
 
   /// The member's `.npy` header, checked against the member's uncompressed size.
   func readHeader(maxHeaderSize: Int) throws(TensorIOError) -> NPYHeader {
+    let header: NPYHeader
     do throws(TensorIOError) {
-      return try NPYHeader.read(length: entry.uncompressedSize, maxHeaderSize: maxHeaderSize) {
+      header = try NPYHeader.read(length: entry.uncompressedSize, maxHeaderSize: maxHeaderSize) {
         (range) throws(TensorIOError) in
         try fillHead(to: range.upperBound)
         return Array(head[min(range.lowerBound, head.count)..<min(range.upperBound, head.count)])
@@ -120,6 +124,35 @@ final class DeflatedMember {
     } catch {
       throw error.naming(spec)
     }
+    let start = min(header.dataOffset, head.count)
+    surplus = start..<min(head.count, header.dataOffset + header.dataBytes)
+    return header
+  }
+
+  /// Fills `buffer` with the next array bytes (after `readHeader`): the surplus first,
+  /// then inflated. Returns the bytes written (fewer only at the stream's end) and how
+  /// many of them came from the surplus, which is checksummed already; inflated bytes
+  /// are checksummed here unless `checksummed` is false (the caller then checksums
+  /// them, as `OverlappedChecksum` does on another core).
+  private func nextData(into buffer: UnsafeMutableRawBufferPointer, checksummed: Bool) throws(TensorIOError)
+    -> (count: Int, fromSurplus: Int)
+  {
+    let fromSurplus = min(surplus.count, buffer.count)
+    if fromSurplus > 0 {
+      head.withUnsafeBytes { all in
+        let range = surplus.lowerBound..<(surplus.lowerBound + fromSurplus)
+        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[range]))
+      }
+      surplus = (surplus.lowerBound + fromSurplus)..<surplus.upperBound
+    }
+    var written = fromSurplus
+    while written < buffer.count {
+      let n = try inflate(
+        into: UnsafeMutableRawBufferPointer(rebasing: buffer[written...]), checksummed: checksummed)
+      if n == 0 { break }
+      written += n
+    }
+    return (written, fromSurplus)
   }
 
   /// The array, inflated straight into its storage: on all cores between the member's
@@ -135,38 +168,25 @@ final class DeflatedMember {
       return NDArray(unchecked: storage, layout: header.layout)
     }
     let base = storage.mutableBase
-    // Bytes already inflated past the header go first.
-    let surplus = min(head.count - header.dataOffset, header.dataBytes)
-    if surplus > 0 {
-      head.withUnsafeBytes { all in
-        let from = UnsafeRawBufferPointer(rebasing: all[header.dataOffset..<(header.dataOffset + surplus)])
-        UnsafeMutableRawBufferPointer(start: base, count: surplus).copyMemory(from: from)
-      }
-    }
-    var filled = surplus
-    // Each inflated window is checksummed on another core while the next one inflates.
+    // Inflated a window at a time; each window is checksummed on another core while the
+    // next one inflates.
     let window = 4 << 20
-    var checksum: (task: BackgroundTask<UInt32>, length: Int)? = nil
-    func collect() throws(TensorIOError) {
-      guard let (task, length) = checksum else { return }
-      checksum = nil
-      crc.combine(with: try task.wait(), length: length)
-    }
-    // Whatever happens, no checksum still reads the storage once this returns.
-    defer { _ = try? checksum?.task.wait() }
+    var checksum = OverlappedChecksum()
+    defer { checksum.abandon() }
+    var filled = 0
     while filled < header.dataBytes {
       let count = min(window, header.dataBytes - filled)
-      let n = try inflate(into: UnsafeMutableRawBufferPointer(start: base + filled, count: count), checksummed: false)
+      let (n, fromSurplus) = try nextData(
+        into: UnsafeMutableRawBufferPointer(start: base + filled, count: count), checksummed: false)
       if n == 0 { break }
-      try collect()
-      // Safety: the window is not written again, and the task is waited for (by
-      // `collect` or the `defer`) before the storage can be released.
-      let region = UnsafeShared(UnsafeRawBufferPointer(start: base + filled, count: n))
-      checksum = (BackgroundTask { CRC32.checksum(region.value) }, n)
+      try checksum.collect(into: &crc)
+      // Safety: the window is not written again, and `collect` or `abandon` waits for
+      // the checksum before the storage can be released.
+      checksum.start(UnsafeRawBufferPointer(start: base + filled + fromSurplus, count: n - fromSurplus))
       storage.startWriteBack(offset: filled, length: n)
       filled += n
     }
-    try collect()
+    try checksum.collect(into: &crc)
     guard filled == header.dataBytes else {
       throw fail(.truncatedData(expected: header.dataBytes, available: filled))
     }
@@ -185,47 +205,21 @@ final class DeflatedMember {
     let backend = try Devices.backend(for: device)
     let memory = try DeviceBuffer(backend: backend, byteCount: header.dataBytes)
     var filled = 0
-    // The previous chunk, still untouched while the next one fills (the engine's
-    // promise), checksummed alongside the inflate of the next.
-    var previous: UnsafeRawBufferPointer? = nil
+    // Each chunk is checksummed on another core while the next one inflates: the engine
+    // leaves the previous chunk's buffer untouched until this producer call returns.
+    var checksum = OverlappedChecksum()
+    defer { checksum.abandon() }
     try memory.upload(count: header.dataBytes, path: path, progress: progress) {
       (buffer: UnsafeMutableRawBufferPointer, _: Int) throws(TensorIOError) in
-      let last = filled + buffer.count == header.dataBytes
-      // Safety: the engine leaves the previous buffer untouched until this call
-      // returns, and the task is waited for before it does (the `defer` on failure).
-      let checksum = previous.map { done in
-        let region = UnsafeShared(done)
-        return (BackgroundTask { CRC32.checksum(region.value) }, done.count)
-      }
-      defer { _ = try? checksum?.0.wait() }
-      var written = 0
-      // Bytes already inflated past the header go first.
-      let surplus = max(0, min(head.count - header.dataOffset - filled, buffer.count))
-      if surplus > 0 {
-        head.withUnsafeBytes { all in
-          let start = header.dataOffset + filled
-          buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[start..<(start + surplus)]))
-        }
-        written = surplus
-      }
-      while written < buffer.count {
-        let n = try inflate(into: UnsafeMutableRawBufferPointer(rebasing: buffer[written...]), checksummed: false)
-        if n == 0 { break }
-        written += n
-      }
-      if let (task, length) = checksum { crc.combine(with: try task.wait(), length: length) }
+      let (written, fromSurplus) = try nextData(into: buffer, checksummed: false)
+      // The previous chunk's checksum is done before its buffer can be reused.
+      try checksum.collect(into: &crc)
       guard written == buffer.count else {
         throw fail(.truncatedData(expected: header.dataBytes, available: filled + written))
       }
       filled += written
-      // The surplus was checksummed when it was inflated into `head`.
-      let fresh = UnsafeRawBufferPointer(rebasing: buffer[surplus...])
-      if last {
-        crc.update(fresh)
-        previous = nil
-      } else {
-        previous = fresh
-      }
+      checksum.start(UnsafeRawBufferPointer(rebasing: buffer[fromSurplus...]))
+      if filled == header.dataBytes { try checksum.collect(into: &crc) }
     }
     try finish(declared: header.dataOffset + header.dataBytes)
     return Tensor(buffer: .device(memory), layout: header.layout)
@@ -347,26 +341,10 @@ final class DeflatedMember {
     let size = max(item, min(pieceBytes, header.dataBytes) / item * item)
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
     defer { buffer.deallocate() }
-    var surplus = max(0, min(head.count - header.dataOffset, header.dataBytes))
     var done = 0
     while done < header.dataBytes {
       let want = min(size, header.dataBytes - done)
-      var filled = 0
-      if surplus > 0 {
-        // Bytes already inflated past the header (already checksummed) go first.
-        let n = min(surplus, want)
-        let from = header.dataOffset + (head.count - header.dataOffset - surplus)
-        head.withUnsafeBytes { all in
-          buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[from..<(from + n)]))
-        }
-        surplus -= n
-        filled = n
-      }
-      while filled < want {
-        let n = try inflate(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<want]))
-        if n == 0 { break }
-        filled += n
-      }
+      let (filled, _) = try nextData(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]), checksummed: true)
       guard filled == want else {
         throw fail(.truncatedData(expected: header.dataBytes, available: done + filled))
       }
@@ -400,5 +378,34 @@ final class DeflatedMember {
     guard crc.value == entry.crc32 else {
       throw fail(.checksumMismatch(expected: entry.crc32, actual: crc.value))
     }
+  }
+}
+
+/// The CRC-32 of one region computed on another core while the caller produces the
+/// next: `start` a region, `collect` its checksum (waiting) before the region is
+/// touched again, in order; `abandon` waits for a checksum no one will collect.
+private struct OverlappedChecksum {
+  private var pending: (task: BackgroundTask<UInt32>, length: Int)?
+
+  /// Starts checksumming `region`, which must stay untouched until the next `collect`
+  /// or `abandon` returns.
+  mutating func start(_ region: UnsafeRawBufferPointer) {
+    // Safety: the caller keeps `region` untouched until `collect` or `abandon` has
+    // waited for this task.
+    let shared = UnsafeShared(region)
+    pending = (BackgroundTask { CRC32.checksum(shared.value) }, region.count)
+  }
+
+  /// Waits for the pending checksum, if any, and appends it to `crc`.
+  mutating func collect(into crc: inout CRC32) throws(TensorIOError) {
+    guard let (task, length) = pending else { return }
+    pending = nil
+    crc.combine(with: try task.wait(), length: length)
+  }
+
+  /// Waits for a pending checksum whose result is not wanted (after a failure).
+  mutating func abandon() {
+    if let (task, _) = pending { _ = try? task.wait() }
+    pending = nil
   }
 }
