@@ -1,5 +1,10 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 import PackageDescription
+
+/// The package's own targets build with warnings as errors when
+/// TENSORTOOL_WARNINGS_AS_ERRORS is set (CI sets it: a new warning fails the run).
+let ownSettings: [SwiftSetting] =
+  Context.environment["TENSORTOOL_WARNINGS_AS_ERRORS"] != nil ? [.treatAllWarnings(as: .error)] : []
 
 let package = Package(
   name: "tensortool",
@@ -23,7 +28,8 @@ let package = Package(
         "CZlib",
         "CTensorShims",
         .product(name: "SystemPackage", package: "swift-system"),
-      ]
+      ],
+      swiftSettings: ownSettings
     ),
     .executableTarget(
       name: "tensortool",
@@ -31,17 +37,20 @@ let package = Package(
         "TensorIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "SystemPackage", package: "swift-system"),
-      ]
+      ],
+      swiftSettings: ownSettings
     ),
     .executableTarget(
       name: "tensorio-bench",
       dependencies: ["TensorIO"],
-      path: "Benchmarks/tensorio-bench"
+      path: "Benchmarks/tensorio-bench",
+      swiftSettings: ownSettings
     ),
     .testTarget(
       name: "TensorIOTests",
       dependencies: ["TensorIO", "tensortool"],
-      resources: []
+      resources: [],
+      swiftSettings: ownSettings
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -163,38 +163,23 @@ extension FixedWidthInteger where Self: CastSource {
   }
 }
 
-extension Int8: CastSource, CastDestination {
+extension CastSource where Self: FixedWidthInteger & SignedInteger {
   var castValue: CastValue { .signed(Int64(self)) }
-  init(casting value: CastValue) { self.init(integerCasting: value) }
 }
-extension Int16: CastSource, CastDestination {
-  var castValue: CastValue { .signed(Int64(self)) }
-  init(casting value: CastValue) { self.init(integerCasting: value) }
-}
-extension Int32: CastSource, CastDestination {
-  var castValue: CastValue { .signed(Int64(self)) }
-  init(casting value: CastValue) { self.init(integerCasting: value) }
-}
-extension Int64: CastSource, CastDestination {
-  var castValue: CastValue { .signed(self) }
-  init(casting value: CastValue) { self.init(integerCasting: value) }
-}
-extension UInt8: CastSource, CastDestination {
+extension CastSource where Self: FixedWidthInteger & UnsignedInteger {
   var castValue: CastValue { .unsigned(UInt64(self)) }
+}
+extension CastDestination where Self: FixedWidthInteger & CastSource {
   init(casting value: CastValue) { self.init(integerCasting: value) }
 }
-extension UInt16: CastSource, CastDestination {
-  var castValue: CastValue { .unsigned(UInt64(self)) }
-  init(casting value: CastValue) { self.init(integerCasting: value) }
-}
-extension UInt32: CastSource, CastDestination {
-  var castValue: CastValue { .unsigned(UInt64(self)) }
-  init(casting value: CastValue) { self.init(integerCasting: value) }
-}
-extension UInt64: CastSource, CastDestination {
-  var castValue: CastValue { .unsigned(self) }
-  init(casting value: CastValue) { self.init(integerCasting: value) }
-}
+extension Int8: CastSource, CastDestination {}
+extension Int16: CastSource, CastDestination {}
+extension Int32: CastSource, CastDestination {}
+extension Int64: CastSource, CastDestination {}
+extension UInt8: CastSource, CastDestination {}
+extension UInt16: CastSource, CastDestination {}
+extension UInt32: CastSource, CastDestination {}
+extension UInt64: CastSource, CastDestination {}
 
 extension BinaryFloatingPoint where Self: CastSource {
   /// Float casts: round to nearest-even from integers (directly, not through Double)
