@@ -23,15 +23,23 @@ let package = Package(
       name: "CZlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
+    // libdeflate: whole-buffer inflate, several times zlib's speed. Linked statically
+    // (libdeflate.a), so that the binary needs no libdeflate at run time.
+    .systemLibrary(
+      name: "CLibdeflate",
+      providers: [.apt(["libdeflate-dev"])]
+    ),
     .target(name: "CTensorShims"),
     .target(
       name: "TensorIO",
       dependencies: [
         "CZlib",
+        "CLibdeflate",
         "CTensorShims",
         .product(name: "SystemPackage", package: "swift-system"),
       ],
-      swiftSettings: ownSettings
+      swiftSettings: ownSettings,
+      linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libdeflate.a"])]
     ),
     .executableTarget(
       name: "tensortool",

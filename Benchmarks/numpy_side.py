@@ -145,6 +145,35 @@ def main():
         with np.load(path) as z:
             return z["a"]
 
+    # Deflate by kind of data (64 MiB each): sizes and speeds depend on the data.
+    rng = np.random.default_rng(7)
+    kinds = {}
+    for kind, make in (
+        ("int32 random walk", lambda: np.round(np.cumsum(rng.standard_normal(16 << 20))).astype(np.int32)),
+        ("float32 normal", lambda: rng.standard_normal(16 << 20, dtype=np.float32)),
+        ("float32 rounded to float16", lambda: rng.standard_normal(16 << 20, dtype=np.float32).astype(np.float16).astype(np.float32)),
+        ("uint8 image-like", lambda: ((np.add.outer(np.arange(8192), np.arange(8192)) % 256) // 4 * 4
+                                       + rng.integers(0, 4, (8192, 8192))).astype(np.uint8)),
+    ):
+        slug = kind.replace(" ", "_")
+        npy = os.path.join(DATA, "kind_%s.npy" % slug)
+        npz = os.path.join(DATA, "kind_%s.npz" % slug)
+        if not (os.path.exists(npy) and os.path.exists(npz)):
+            arr = make()
+            np.save(npy, arr)
+            np.savez_compressed(npz, a=arr)
+        kinds[kind] = (npy, npz)
+
+    # The four kinds as four members of one stored archive (the many-member row).
+    multi = os.path.join(DATA, "kinds_stored.npz")
+    if not os.path.exists(multi):
+        np.savez(multi, **{"m%d" % i: np.load(npy) for i, (npy, _) in enumerate(kinds.values())})
+    multi_out = os.path.join(DATA, "kinds_out.npz")
+
+    def savez_compressed_multi():
+        with np.load(multi) as z:
+            np.savez_compressed(npz_np, **{k: z[k] for k in z.files})
+
     rows = {}
     for round_index in range(ROUNDS):
         for name, t_ours, t_np in [
@@ -188,6 +217,21 @@ def main():
              lambda: process_time([sys.executable, "-c", numpy_stats, big], 3)),
             ("copy-on-write export 1 KiB (numpy: a.copy())", lambda: ours("cow", tiny, 5), lambda: numpy_time(lambda: np.ones(256, np.float32).copy(), 5, inner=1000)),
             ("copy-on-write export 256 MiB (numpy: a.copy())", lambda: ours("cow", big, 5), lambda: numpy_time(lambda: a.copy(), 3)),
+        ] + [
+            row for kind, (npy, npz) in kinds.items() for row in (
+                ("npz load deflated 64 MiB %s, written by numpy (np.load(...)['a'])" % kind,
+                 (lambda p=npz: ours("npz-load", p, 3)), (lambda p=npz: numpy_time(lambda: npz_load_numpy(p), 3))),
+                ("inspect --verify deflated 64 MiB %s, written by numpy (zipfile testzip; one process each side)" % kind,
+                 (lambda p=npz: process_time([TENSORTOOL, "inspect", "--verify", "-q", p], 3)),
+                 (lambda p=npz: process_time([sys.executable, "-c", "import zipfile, sys; assert zipfile.ZipFile(sys.argv[1]).testzip() is None", p], 3))),
+                ("savez_compressed 64 MiB %s, level 6, to a new file (np.savez_compressed)" % kind,
+                 (lambda p=npy: ours("savez-compressed", p, 1, npz_ours, new_file=True)),
+                 (lambda p=npy: numpy_time(lambda: np.savez_compressed(npz_np, a=np.load(p)), 1, new_file=npz_np))),
+            )
+        ] + [
+            ("savez_compressed 4 members x 64 MiB, one of each kind (convert --compress; np.load + np.savez_compressed)",
+             lambda: process_time([TENSORTOOL, "convert", multi, multi_out, "--compress", "--no-sync", "-q"], 1, new_file=multi_out),
+             lambda: numpy_time(savez_compressed_multi, 1, new_file=npz_np)),
         ]:
             rows.setdefault(name, ([], []))
             # Each side starts with no dirty pages from earlier rows (their write-back would
@@ -221,7 +265,15 @@ def main():
     print()
     print("savez_compressed size: tensortool %d bytes, NumPy %d bytes (%+.3f%%)" % (
         os.path.getsize(npz_ours), os.path.getsize(npz_np), 100.0 * (os.path.getsize(npz_ours) / os.path.getsize(npz_np) - 1)))
-    for p in (out_ours, out_np, npz_ours, npz_np, out_cli):
+    for kind, (npy, npz) in kinds.items():
+        subprocess.check_call([BENCH, "savez-compressed", npy, "1", npz_ours], stdout=subprocess.DEVNULL)
+        print("savez_compressed size, %s: tensortool %d bytes, NumPy %d bytes (%+.3f%%)" % (
+            kind, os.path.getsize(npz_ours), os.path.getsize(npz), 100.0 * (os.path.getsize(npz_ours) / os.path.getsize(npz) - 1)))
+    subprocess.check_call([TENSORTOOL, "convert", multi, multi_out, "--compress", "--no-sync", "-q"])
+    savez_compressed_multi()
+    print("savez_compressed size, 4 members: tensortool %d bytes, NumPy %d bytes (%+.3f%%)" % (
+        os.path.getsize(multi_out), os.path.getsize(npz_np), 100.0 * (os.path.getsize(multi_out) / os.path.getsize(npz_np) - 1)))
+    for p in (out_ours, out_np, npz_ours, npz_np, out_cli, multi_out):
         if os.path.exists(p):
             os.remove(p)
 

@@ -47,8 +47,9 @@ struct ConvertDiffTests {
       #expect(result.status == 0, "\(arguments): \(result.stderr)")
       let expectedBytes = try Data(contentsOf: URL(fileURLWithPath: out + ".expected.npy"))
       #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == expectedBytes, "\(arguments.joined(separator: " "))")
-      // The same conversion from a deflated npz member holding the source (streamed
-      // into the output when the memory order stays, else mapped).
+      // The same conversion from a deflated npz member holding the source: inflated
+      // whole (libdeflate), and with the size limit for that at 0, streamed into the
+      // output when the memory order stays (zlib), else loaded into a scratch file.
       if deflated[source] == nil {
         let archive = dir.appendingPathComponent("src\(deflated.count).npz").path
         #expect(try tool(["convert", source, archive + ":s", "--compress=1", "-q"]).status == 0)
@@ -62,6 +63,12 @@ struct ConvertDiffTests {
       #expect(
         try Data(contentsOf: URL(fileURLWithPath: fromMember[2])) == expectedBytes,
         "\(fromMember.joined(separator: " "))")
+      fromMember[2] = out + ".streamed.npy"
+      let streamed = try Support.run(["TENSORTOOL_SPILL_MIB=0", CLITests.binary] + fromMember)
+      #expect(streamed.status == 0, "\(fromMember): \(streamed.stderr)")
+      #expect(
+        try Data(contentsOf: URL(fileURLWithPath: fromMember[2])) == expectedBytes,
+        "streamed: \(fromMember.joined(separator: " "))")
       // The same conversion into an npz member (stored and deflated in turn): the
       // member's bytes are the same .npy.
       if index % 3 == 0 {

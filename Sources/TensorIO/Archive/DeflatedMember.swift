@@ -167,6 +167,9 @@ final class DeflatedMember {
     if let stretches = stretches(for: header), inflateInParallel(stretches, header: header, into: storage) {
       return NDArray(unchecked: storage, layout: header.layout)
     }
+    if !scratch || DeflatedMember.inflatesWhole(header.dataBytes), let array = try loadWhole(header: header) {
+      return array
+    }
     let base = storage.mutableBase
     // Inflated a window at a time; each window is checksummed on another core while the
     // next one inflates.
@@ -192,6 +195,56 @@ final class DeflatedMember {
     }
     try finish(declared: header.dataOffset + header.dataBytes)
     return NDArray(unchecked: storage, layout: header.layout)
+  }
+
+  /// Whether a member of `bytes` uncompressed bytes is inflated whole (libdeflate)
+  /// rather than streamed (zlib) when memory is to stay bounded: below 256 MiB, and
+  /// below the size from which loads go to scratch files (`TENSORTOOL_SPILL_MIB`, so
+  /// that 0 streams every member).
+  static func inflatesWhole(_ bytes: Int) -> Bool { bytes < min(Storage.spillThreshold, 256 << 20) }
+
+  /// The whole member inflated in one call (libdeflate, several times zlib's speed),
+  /// its CRC-32 then checked on all cores: the compressed bytes are read into memory,
+  /// the member (header and data) inflated into the array's storage, whose layout
+  /// starts at the data. Nil when the member's size disagrees with its header (the
+  /// streaming path then reports exactly what is wrong).
+  private func loadWhole(header: NPYHeader) throws(TensorIOError) -> NDArray? {
+    let total = header.dataOffset + header.dataBytes
+    guard total == entry.uncompressedSize else { return nil }
+    let storage = try Storage(zeroedByteCount: total)
+    try inflateWhole(
+      into: UnsafeMutableRawBufferPointer(start: storage.mutableBase, count: total), dataOffset: header.dataOffset)
+    var layout = header.layout
+    layout.byteOffset = header.dataOffset
+    return NDArray(unchecked: storage, layout: layout)
+  }
+
+  /// Inflates the whole member into `output` (exactly `entry.uncompressedSize` bytes)
+  /// in one libdeflate call and checks its CRC-32. Errors count data bytes from
+  /// `dataOffset` (where an array member's data starts).
+  private func inflateWhole(into output: UnsafeMutableRawBufferPointer, dataOffset: Int) throws(TensorIOError) {
+    // The output's pages are faulted in on another core while the compressed bytes
+    // (mapped from the archive) inflate into them: the kernel's zeroing of fresh pages
+    // no longer stalls the inflater.
+    // Safety: the task only populates `output`'s pages, and is waited for before this
+    // returns.
+    let pages = UnsafeShared(output)
+    let populating = BackgroundTask {
+      if let base = pages.value.baseAddress { VirtualMemory.populateForWriting(base, length: pages.value.count) }
+    }
+    defer { _ = try? populating.wait() }
+    let outcome = try archive.file.withMappedBytes(at: memberStart, count: entry.compressedSize) { input in
+      WholeInflate.inflate(input, into: output)
+    }
+    switch outcome {
+    case .complete: break
+    case .short(let produced):
+      throw fail(.truncatedData(expected: output.count - dataOffset, available: max(0, produced - dataOffset)))
+    case .overrun: throw fail(.inflateOverrun(declared: output.count))
+    case .corrupt: throw fail(.inflateFailed("invalid deflate data"))
+    }
+    let value = CRC32.checksumParallel(UnsafeRawBufferPointer(output))
+    guard value == entry.crc32 else { throw fail(.checksumMismatch(expected: entry.crc32, actual: value)) }
   }
 
   /// The array inflated straight onto a device: each chunk inflates into a pinned
@@ -312,10 +365,19 @@ final class DeflatedMember {
     var done = 0
     // An array member ends where its header says, and its stream must end there too.
     var total = entry.uncompressedSize
+    var dataOffset = 0
     if let maxHeaderSize {
       let header = try readHeader(maxHeaderSize: maxHeaderSize)
       total = header.dataOffset + header.dataBytes
+      dataOffset = header.dataOffset
       done = head.count
+    }
+    if total == entry.uncompressedSize, DeflatedMember.inflatesWhole(total) {
+      // Small enough to hold: inflated in one libdeflate call into a scratch buffer.
+      let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, total), alignment: 64)
+      defer { buffer.deallocate() }
+      try inflateWhole(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<total]), dataOffset: dataOffset)
+      return
     }
     let piece = UnsafeMutableRawBufferPointer.allocate(byteCount: min(4 << 20, max(total, 1)), alignment: 64)
     defer { piece.deallocate() }

@@ -4,11 +4,12 @@ import SystemPackage
 extension Conversion {
   /// Writes member `name` of `archive` converted to `dtype` (nil: the member's own,
   /// then `byteOrder`) in `order` (nil: the member's own) as an `.npy` at `path`,
-  /// atomically. A deflated member whose memory order the output keeps streams
-  /// straight into the output: inflated a piece at a time, each piece cast and
-  /// written, its CRC-32 checked before the output replaces `path`; memory stays at a
-  /// few MiB whatever the member's size. Other members are mapped (see
-  /// `NPZArchive.map`) and converted as arrays.
+  /// atomically. A deflated member too large to hold (from `Storage.spillThreshold`,
+  /// 256 MiB) whose memory order the output keeps streams straight into the output:
+  /// inflated a piece at a time, each piece cast and written, its CRC-32 checked before
+  /// the output replaces `path`; memory stays at a few MiB whatever the member's size.
+  /// Other members are mapped or loaded (`NPZArchive.mapOrLoad`; smaller deflated
+  /// members inflate whole, through libdeflate) and converted as arrays.
   public static func writeNPY(
     member name: String, of archive: NPZArchive, to path: some FilePathConvertible, dtype: DType? = nil,
     byteOrder: ByteOrder? = nil, order: MemoryOrder? = nil, durability: Durability = .synced,
@@ -25,7 +26,11 @@ extension Conversion {
     let savedOrder = ArrayLayout.savedOrder(shape: shape, itemSize: target.itemSize, requested: order ?? memberOrder)
     let sameSequence = savedOrder == memberOrder || shape.filter { $0 > 1 }.count < 2
     let castable = target == source || (source.isNumeric && target.isNumeric)
-    guard info.member.compression == .deflate, sameSequence, castable, source.itemSize > 0 else {
+    // A member small enough to hold is inflated whole (libdeflate: several times zlib's
+    // streaming speed) and converted as an array.
+    guard info.member.compression == .deflate, !DeflatedMember.inflatesWhole(info.member.uncompressedBytes),
+      sameSequence, castable, source.itemSize > 0
+    else {
       let array = try archive.mapOrLoad(name)
       try writeNPY(
         array, to: path, dtype: target, order: order ?? array.saveOrder, durability: durability,

@@ -78,6 +78,29 @@ final class OpenFile: Sendable {
     }
   }
 
+  /// Bytes `offset ..< offset + count` of the file, mapped read-only (and read ahead),
+  /// for `body` to read; unmapped when it returns. The range must lie inside the file
+  /// (as checked when the file was opened), so no access can fault.
+  func withMappedBytes<R>(
+    at offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws(TensorIOError) -> R
+  ) throws(TensorIOError) -> R {
+    guard count > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+    guard offset >= 0, offset <= size, count <= size - offset else {
+      throw fail(.truncatedData(expected: count, available: max(0, size - offset)))
+    }
+    let start = offset / SystemInfo.pageSize * SystemInfo.pageSize
+    let length = offset - start + count
+    let base: UnsafeMutableRawPointer
+    do {
+      base = try VirtualMemory.mapFile(descriptor, length: length, mode: .readOnly, offset: start)
+    } catch {
+      throw fail(.system(operation: "mmap", errno: error))
+    }
+    defer { VirtualMemory.unmap(base, length: length) }
+    VirtualMemory.populate(base, length: length)
+    return try body(UnsafeRawBufferPointer(start: base + (offset - start), count: count))
+  }
+
   /// Fills `buffer` from `offset`, split over threads for large reads.
   func readParallel(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(TensorIOError) {
     let chunk = 16 << 20

@@ -16,11 +16,12 @@ enum Deflate {
   static let chunkSize = 1 << 20
   /// Bytes of preceding input a chunk uses as its dictionary.
   static let dictionarySize = 32 << 10
-  /// zlib's `memLevel`: 9 is its largest hash table ("maximum memory for optimal
-  /// speed", zlib.h), 256 KiB more per stream than the default 8. The level (and so the
-  /// match search effort) is unchanged; on float32 weights it is about 14% faster and
-  /// the output about 0.5% smaller than with 8.
-  static let memoryLevel: Int32 = 9
+  /// zlib's `memLevel`: 8, zlib's default and what numpy's `savez_compressed` uses
+  /// (through Python's zlib), so that the output is numpy's size on every kind of
+  /// data. 9 (a larger hash table) was measured 14% faster on rounded float32 weights
+  /// but 2.6-2.9% larger and slower on an int32 random walk: a trade that depends on
+  /// the data, so it is not made.
+  static let memoryLevel: Int32 = 8
 
   /// Compresses `input[range]` as one chunk of a larger stream: `isLast` finishes the
   /// stream, otherwise the output ends with a sync flush. The chunk is primed with the

@@ -17,11 +17,11 @@ enum VirtualMemory {
     return pointer
   }
 
-  /// Maps the first `length` bytes of an open file: `.readOnly` with `PROT_READ,
+  /// Maps `length` bytes of an open file from `offset` (a multiple of the page size): `.readOnly` with `PROT_READ,
   /// MAP_SHARED`, `.readWrite` with `PROT_READ | PROT_WRITE, MAP_SHARED` (writes reach
   /// the file), `.copyOnWrite` with `PROT_READ | PROT_WRITE, MAP_PRIVATE` (writes stay
   /// in this process). Wraps `mmap(2)`.
-  static func mapFile(_ descriptor: FileDescriptor, length: Int, mode: MapMode) throws(Errno)
+  static func mapFile(_ descriptor: FileDescriptor, length: Int, mode: MapMode, offset: Int = 0) throws(Errno)
     -> UnsafeMutableRawPointer
   {
     let protection: Int32
@@ -31,7 +31,9 @@ enum VirtualMemory {
     case .readWrite: (protection, flags) = (PROT_READ | PROT_WRITE, MAP_SHARED)
     case .copyOnWrite: (protection, flags) = (PROT_READ | PROT_WRITE, MAP_PRIVATE)
     }
-    guard let pointer = mmap(nil, length, protection, flags, descriptor.rawValue, 0), pointer != MAP_FAILED else {
+    guard let pointer = mmap(nil, length, protection, flags, descriptor.rawValue, off_t(offset)),
+      pointer != MAP_FAILED
+    else {
       throw Errno(rawValue: errno)
     }
     return pointer
