@@ -313,34 +313,50 @@ final class DeflatedMember {
     return stretches
   }
 
-  /// Inflates each stretch with a fresh inflater, one worker per core, the array bytes
-  /// straight into `storage`, and checks the combined CRC-32. Returns false on any
-  /// failure (the caller then inflates the member in one pass, which reports what is
-  /// wrong with it).
+  /// Inflates each stretch on its own, one worker per core, the array bytes straight
+  /// into `storage`, and checks the combined CRC-32. A restart point starts with no
+  /// history and the stretch before it ends with a sync flush, on a byte boundary, so
+  /// a stretch followed by an empty final stored block is a complete deflate stream:
+  /// each inflates whole through libdeflate, and must end exactly at that block (the
+  /// last stretch: at its own final block). Returns false on any failure (the caller
+  /// then inflates the member in one pass, which reports what is wrong with it).
   func inflateInParallel(_ stretches: [Stretch], header: NPYHeader, into storage: Storage) -> Bool {
-    let (archive, entry, spec, start) = (archive, entry, spec, memberStart)
+    let (file, start) = (archive.file, memberStart)
     // Safety: each task writes the array bytes of its own stretch; the storage
     // outlives the region.
     let base = UnsafeShared(storage.mutableBase)
     let dataOffset = header.dataOffset
     let checksums = try? Parallel.map(stretches.count) { (index) throws(TensorIOError) -> UInt32 in
       let stretch = stretches[index]
-      let reader = try DeflatedMember(
-        archive: archive, entry: entry, start: start, compressed: stretch.compressed, spec: spec)
-      // The first stretch holds the npy header: inflated (and checksummed) again, not kept.
-      let headerBytes = max(0, min(dataOffset, stretch.uncompressed.upperBound) - stretch.uncompressed.lowerBound)
-      var header = [UInt8](repeating: 0, count: headerBytes)
-      let lead = try typedThrows { try header.withUnsafeMutableBytes { try reader.inflate(into: $0) } }
+      let isLast = index == stretches.count - 1
+      // An empty stored block with BFINAL set: bits 1, 00, padding, then LEN 0, NLEN 0xFFFF.
+      let terminator: [UInt8] = isLast ? [] : [0x01, 0x00, 0x00, 0xFF, 0xFF]
+      let count = stretch.compressed.count
+      let input = UnsafeMutableRawBufferPointer.allocate(byteCount: count + terminator.count, alignment: 64)
+      defer { input.deallocate() }
+      try file.readExactly(
+        at: start + stretch.compressed.lowerBound, into: UnsafeMutableRawBufferPointer(rebasing: input[..<count]))
+      for (k, byte) in terminator.enumerated() { input[count + k] = byte }
+      // The first stretch holds the npy header: inflated (and checksummed) again into a
+      // buffer of its own, its array bytes copied into place.
+      let leadsWithHeader = stretch.uncompressed.lowerBound < dataOffset
       let from = max(stretch.uncompressed.lowerBound, dataOffset) - dataOffset
       let data = UnsafeMutableRawBufferPointer(
         start: base.value + from, count: stretch.uncompressed.upperBound - dataOffset - from)
-      guard lead == header.count, try reader.inflate(into: data) == data.count,
-        try reader.endsStretch(isLast: index == stretches.count - 1)
+      let whole =
+        leadsWithHeader
+        ? UnsafeMutableRawBufferPointer.allocate(byteCount: stretch.uncompressed.count, alignment: 64) : data
+      defer { if leadsWithHeader { whole.deallocate() } }
+      guard case .complete(let consumed) = WholeInflate.inflate(UnsafeRawBufferPointer(input), into: whole),
+        consumed == input.count
       else {
-        throw reader.fail(.inflateFailed("restart point \(index) does not match the stream"))
+        throw TensorIOError(.inflateFailed("restart point \(index) does not match the stream"))
+      }
+      if leadsWithHeader {
+        data.copyMemory(from: UnsafeRawBufferPointer(rebasing: whole[(whole.count - data.count)...]))
       }
       storage.startWriteBack(offset: from, length: data.count)
-      return reader.crc.value
+      return CRC32.checksum(UnsafeRawBufferPointer(whole))
     }
     guard let checksums, checksums.count == stretches.count else { return false }
     var crc = CRC32()
@@ -348,14 +364,6 @@ final class DeflatedMember {
       crc.combine(with: value, length: stretch.uncompressed.count)
     }
     return crc.value == entry.crc32
-  }
-
-  /// Whether the stretch this reader inflated ends where it should: no output left, all
-  /// its input consumed, and the stream finished exactly when this is the last stretch.
-  private func endsStretch(isLast: Bool) throws(TensorIOError) -> Bool {
-    var extra: UInt8 = 0
-    let n = try withUnsafeMutableBytes(of: &extra) { (raw) throws(TensorIOError) -> Int in try inflate(into: raw) }
-    return n == 0 && inflater.finished == isLast && (isLast || (inputOffset == inputEnd && inputPosition == inputCount))
   }
 
   /// Inflates the whole member a fixed-size piece at a time, for its size and CRC-32
