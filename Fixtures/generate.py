@@ -170,6 +170,15 @@ def build():
     save_valid("order_f_f4_2d", np.asfortranarray(values_for(np.dtype("<f4"), (3, 4))))
     save_valid("order_f_be_i2_3d", np.asfortranarray(values_for(np.dtype(">i2"), (2, 3, 4))))
     save_valid("order_f_c16_2d", np.asfortranarray(values_for(np.dtype("<c16"), (2, 5))))
+    # datetime64 / timedelta64: units, multipliers, byte orders, NaT, generic, F order.
+    times = np.array([0, 1, -1, 1_700_000_000, -86_401, np.iinfo(np.int64).min], dtype=np.int64)
+    for descr in ("<M8[ns]", ">M8[s]", "<M8[D]", "<M8[Y]", "<M8[M]", "<M8[W]", "<M8[10s]", "<M8[25us]",
+                  "<m8[s]", ">m8[ms]", "<m8[h]", "<m8[3D]", "<m8[as]", "<M8[as]", "<m8[Y]"):
+        tag = descr.replace("<", "le_").replace(">", "be_").replace("[", "_").replace("]", "")
+        save_valid("time_%s" % tag, times.view(np.dtype(descr).newbyteorder("=")).astype(descr))
+    save_valid("time_generic_M8_nat", np.array(["NaT", "NaT"], dtype="M8"))
+    save_valid("time_generic_m8_nat", np.array(["NaT"], dtype="m8"))
+    save_valid("time_order_f_M8_us", np.asfortranarray(np.arange(12).astype("M8[us]").reshape(3, 4)))
     save_valid("order_c_u8_3d", values_for(np.dtype("<u8"), (2, 3, 2)))
 
     # 0-d and empty arrays.
@@ -356,7 +365,11 @@ def build():
     add_bad("header_invalid_utf8_v3", npy_bytes(None, f4data, (3, 0), raw_header=b"{'descr': '\xff\xfe', 'fortran_order': False, 'shape': (3,)}"), "headerEncoding")
 
     # numpy reads these; TensorIO refuses them on purpose, with a reason naming the dtype.
-    add_bad("unsupported_datetime", hdr("{'descr': '<M8[ns]', 'fortran_order': False, 'shape': (3,)}", b"\x00" * 24), "unsupportedDType", numpy_loads=True)
+    add_bad("time_unknown_unit", hdr("{'descr': '<M8[xs]', 'fortran_order': False, 'shape': (3,)}", b"\x00" * 24), "invalidDescr")
+    # numpy accepts a zero multiplier ([0s]) and reads such files: so do we (no casts).
+    add_valid("time_zero_multiplier", hdr("{'descr': '<m8[0s]', 'fortran_order': False, 'shape': (3,)}", b"\x00" * 24), "crafted header")
+    add_bad("time_negative_multiplier", hdr("{'descr': '<M8[-2s]', 'fortran_order': False, 'shape': (3,)}", b"\x00" * 24), "invalidDescr")
+    add_bad("time_wrong_size", hdr("{'descr': '<M4[s]', 'fortran_order': False, 'shape': (3,)}", b"\x00" * 24), "invalidDescr")
     add_bad("unsupported_longdouble", hdr("{'descr': '<f16', 'fortran_order': False, 'shape': (1,)}", b"\x00" * 16), "unsupportedDType", numpy_loads=True)
     add_bad("unsupported_zero_size_S0", hdr("{'descr': '|S0', 'fortran_order': False, 'shape': (3,)}", b""), "unsupportedDType", numpy_loads=True)
 

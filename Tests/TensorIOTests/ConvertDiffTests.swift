@@ -218,3 +218,19 @@ struct StatsTests {
     #expect(abs((serial.std ?? 0) - (stats.std ?? 1)) < 1e-9)
   }
 }
+
+/// datetime64 and timedelta64 conversions against numpy.
+@Suite("time dtypes against numpy")
+struct TimeCrossCheckTests {
+  @Test(
+    "convert --dtype between every pair of time units, and to and from integers, equals numpy's astype",
+    .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
+  func unitCasts() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let script = Support.root.appendingPathComponent("Tests/time_crosscheck.py").path
+    let result = try Support.run(["python3", script, CLITests.binary, dir.path])
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    #expect(result.stdout.contains("256 cases, 0 failures"), "\(result.stdout)")
+  }
+}

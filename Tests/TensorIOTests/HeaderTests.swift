@@ -81,12 +81,15 @@ struct HeaderTests {
       (">i1", "|i1"), ("?", "|b1"), ("S5", "|S5"), ("a5", "|S5"), (">U2", ">U2"), ("|U2", "<U2"), ("V8", "|V8"),
       ("<q", "<i8"), (">Q", ">u8"), ("e", "<f2"), ("D", "<c16"), ("F", "<c8"), ("i08", "<i8"), ("complex", "<c16"),
       ("intp", "<i8"), ("bool", "|b1"), ("h", "<i2"), ("B", "|u1"),
+      ("<M8[ns]", "<M8[ns]"), (">m8[10s]", ">m8[10s]"), ("M8", "<M8"), ("m8[007D]", "<m8[7D]"), ("M8[1Y]", "<M8[Y]"),
+      ("datetime64", "<M8"), ("m8[0s]", "<m8[0s]"),
     ]
     for (input, expected) in cases {
       #expect(try DType(typeString: input).typeString == expected, "\(input)")
     }
     let refused: [(String, String)] = [
-      ("O", "objectDType"), ("|O", "objectDType"), ("object", "objectDType"), ("<M8[ns]", "unsupportedDType"),
+      ("O", "objectDType"), ("|O", "objectDType"), ("object", "objectDType"), ("<M8[xs]", "invalidDescr"),
+      ("M8[-2s]", "invalidDescr"), ("M4[s]", "invalidDescr"), ("M8[s", "invalidDescr"),
       ("f16", "unsupportedDType"), ("g", "unsupportedDType"), ("S0", "unsupportedDType"), ("U", "unsupportedDType"),
       ("i3", "invalidDescr"), ("<float32", "invalidDescr"), ("f4 ", "invalidDescr"), ("", "invalidDescr"),
       ("!f4", "invalidDescr"),

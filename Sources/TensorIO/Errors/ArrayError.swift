@@ -29,7 +29,8 @@ public enum ArrayError: Sendable, Equatable, CustomStringConvertible {
   case valueCount(Int, shape: [Int])
   /// An operation (statistics, `ones`) that needs a numeric dtype.
   case notNumeric(operation: String, dtype: String)
-  /// A cast between dtypes that do not cast (only numeric dtypes cast).
+  /// A cast between dtypes that do not cast: numeric dtypes cast to each other,
+  /// datetime64 and timedelta64 to their own kind (any unit) and to integers.
   case cannotCast(from: String, to: String)
   /// A negative byte count.
   case negativeByteCount(Int)
@@ -56,7 +57,9 @@ public enum ArrayError: Sendable, Equatable, CustomStringConvertible {
     case .elementType(let dtype, let type): return "array of dtype \(dtype) cannot be read as \(type)"
     case .valueCount(let count, let shape): return "\(count) values do not fill shape \(shape)"
     case .notNumeric(let operation, let dtype): return "\(operation) needs a numeric dtype, not \(dtype)"
-    case .cannotCast(let from, let to): return "cannot convert \(from) to \(to): only numeric dtypes cast"
+    case .cannotCast(let from, let to):
+      return "cannot convert \(from) to \(to): numeric dtypes cast to each other, "
+        + "datetime64 and timedelta64 to their own kind and to integers"
     case .negativeByteCount(let count): return "negative byte count \(count)"
     }
   }

@@ -166,7 +166,7 @@ extension DType {
     case "O", "|O", "<O", ">O", "=O", "O8", "|O8", "<O8", ">O8", "=O8", "object", "object_":
       throw TensorIOError(.objectDType)
     case "longdouble", "clongdouble", "float128", "complex256", "float96", "complex192",
-      "datetime64", "timedelta64", "str", "bytes", "unicode", "void", "a", "str_", "bytes_", "void_":
+      "str", "bytes", "unicode", "void", "a", "str_", "bytes_", "void_":
       throw TensorIOError(.unsupportedDType(s))
     default: break
     }
@@ -178,6 +178,15 @@ extension DType {
     }
     guard let code = scalars.first else { throw TensorIOError(.invalidDescr(PyRepr.repr(.string(s)))) }
     let rest = String(scalars.dropFirst())
+    if code == "M" || code == "m" {
+      // datetime64 / timedelta64: M8 or m8, then an optional [<multiplier><unit>].
+      let body = Substring(rest)
+      guard body.hasPrefix("8"), let unit = TimeUnit(suffix: body.dropFirst()) else {
+        throw TensorIOError(.invalidDescr(PyRepr.repr(.string(s))))
+      }
+      self = DType(code == "M" ? .datetime(unit: unit) : .timedelta(unit: unit), byteOrder: order)
+      return
+    }
     if rest.isEmpty {
       if let kind = DType.typeCodes[code] {
         self = DType(kind, byteOrder: order)
@@ -185,13 +194,12 @@ extension DType {
       }
       switch code {
       case "O": throw TensorIOError(.objectDType)
-      case "g", "G", "M", "m", "T", "S", "U", "V", "a":
+      case "g", "G", "T", "S", "U", "V", "a":
         throw TensorIOError(.unsupportedDType(s))
       default: throw TensorIOError(.invalidDescr(PyRepr.repr(.string(s))))
       }
     }
     guard rest.unicodeScalars.allSatisfy({ $0 >= "0" && $0 <= "9" }), let size = Int(rest) else {
-      if code == "M" || code == "m" { throw TensorIOError(.unsupportedDType(s)) }
       throw TensorIOError(.invalidDescr(PyRepr.repr(.string(s))))
     }
     let kind: Kind
@@ -201,7 +209,7 @@ extension DType {
     case "u" where [1, 2, 4, 8].contains(size): kind = .uint(bytes: size)
     case "f" where [2, 4, 8].contains(size): kind = .float(bytes: size)
     case "c" where [8, 16].contains(size): kind = .complex(bytes: size)
-    case "f" where size == 16 || size == 12, "c" where size == 32 || size == 24, "M", "m":
+    case "f" where size == 16 || size == 12, "c" where size == 32 || size == 24:
       throw TensorIOError(.unsupportedDType(s))
     case "O" where size == 8 || size == 4:
       throw TensorIOError(.objectDType)
@@ -237,6 +245,7 @@ extension DType {
     var table: [String: DType] = [
       "bool": .bool, "bool_": .bool,
       "int8": .int8, "int16": .int16, "int32": .int32, "int64": .int64,
+      "datetime64": DType(.datetime(unit: .generic)), "timedelta64": DType(.timedelta(unit: .generic)),
       "uint8": .uint8, "uint16": .uint16, "uint32": .uint32, "uint64": .uint64,
       "float16": .float16, "float32": .float32, "float64": .float64,
       "complex64": .complex64, "complex128": .complex128,

@@ -26,6 +26,12 @@ public struct DType: Sendable, Hashable {
     case void(length: Int)
     /// A record of named fields.
     case structured(fields: [Field], itemSize: Int)
+    /// numpy `datetime64` (`M8[unit]`): a signed 64-bit count of `unit`s since
+    /// 1970-01-01T00:00 UTC; the smallest value is NaT (not a time).
+    case datetime(unit: TimeUnit)
+    /// numpy `timedelta64` (`m8[unit]`): a signed 64-bit count of `unit`s; the
+    /// smallest value is NaT.
+    case timedelta(unit: TimeUnit)
   }
 
   /// One named field of a structured dtype.
@@ -69,7 +75,7 @@ public struct DType: Sendable, Hashable {
     switch kind {
     case .bool, .bytes, .void, .structured: self.byteOrder = .notApplicable
     case .int(let n), .uint(let n): self.byteOrder = n == 1 ? .notApplicable : byteOrder
-    case .float, .complex, .unicode:
+    case .float, .complex, .unicode, .datetime, .timedelta:
       self.byteOrder = byteOrder == .notApplicable ? .native : byteOrder
     }
   }
@@ -82,6 +88,7 @@ public struct DType: Sendable, Hashable {
     case .bytes(let n), .void(let n): return n
     case .unicode(let n): return 4 * n
     case .structured(_, let size): return size
+    case .datetime, .timedelta: return 8
     }
   }
 
@@ -94,6 +101,7 @@ public struct DType: Sendable, Hashable {
     case .int(let n), .uint(let n), .float(let n): return n
     case .complex(let n): return n / 2
     case .unicode: return 4
+    case .datetime, .timedelta: return 8
     case .structured(let fields, _): return fields.map(\.dtype.alignment).max() ?? 1
     }
   }
@@ -117,7 +125,15 @@ public struct DType: Sendable, Hashable {
   public var isNumeric: Bool {
     switch kind {
     case .bool, .int, .uint, .float, .complex: return true
-    case .bytes, .unicode, .void, .structured: return false
+    case .bytes, .unicode, .void, .structured, .datetime, .timedelta: return false
+    }
+  }
+
+  /// Whether elements are `datetime64` or `timedelta64` values.
+  public var isTime: Bool {
+    switch kind {
+    case .datetime, .timedelta: return true
+    default: return false
     }
   }
 
@@ -133,6 +149,8 @@ public struct DType: Sendable, Hashable {
     case .unicode(let n): return "str\(32 * n)"
     case .void(let n): return "void\(8 * n)"
     case .structured(_, let size): return "void\(8 * size)"
+    case .datetime(let unit): return "datetime64\(unit)"
+    case .timedelta(let unit): return "timedelta64\(unit)"
     }
   }
 
@@ -149,6 +167,8 @@ public struct DType: Sendable, Hashable {
     case .unicode(let n): return "\(order)U\(n)"
     case .void(let n): return "|V\(n)"
     case .structured(_, let size): return "|V\(size)"
+    case .datetime(let unit): return "\(order)M8\(unit)"
+    case .timedelta(let unit): return "\(order)m8\(unit)"
     }
   }
 }

@@ -25,7 +25,8 @@ extension Conversion {
     // sequence of elements (always so for fewer than two dimensions of length > 1).
     let savedOrder = ArrayLayout.savedOrder(shape: shape, itemSize: target.itemSize, requested: order ?? memberOrder)
     let sameSequence = savedOrder == memberOrder || shape.filter { $0 > 1 }.count < 2
-    let castable = target == source || (source.isNumeric && target.isNumeric)
+    let castable =
+      target == source || (source.isNumeric && target.isNumeric) || TimeCast.casts(from: source, to: target)
     // A member small enough to hold is inflated whole (libdeflate: several times zlib's
     // streaming speed) and converted as an array.
     guard info.member.compression == .deflate, !DeflatedMember.inflatesWhole(info.member.uncompressedBytes),

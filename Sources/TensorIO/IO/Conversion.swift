@@ -12,7 +12,7 @@ public enum Conversion {
   public static func targetDType(source: DType, dtype: DType?, byteOrder: ByteOrder?) throws(TensorIOError) -> DType {
     let base = dtype ?? source
     let sameLayout = base.withByteOrder(.little) == source.withByteOrder(.little)
-    if !sameLayout && !(base.isNumeric && source.isNumeric) {
+    if !sameLayout && !(base.isNumeric && source.isNumeric) && !TimeCast.casts(from: source, to: base) {
       throw TensorIOError(.cannotCast(from: source.name, to: base.name))
     }
     return byteOrder.map { base.withByteOrder($0) } ?? base

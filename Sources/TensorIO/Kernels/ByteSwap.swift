@@ -27,6 +27,8 @@ enum ByteSwap {
       switch source.kind {
       case .int(let n), .uint(let n), .float(let n):
         if n > 1 { out.append((base, n)) }
+      case .datetime, .timedelta:
+        out.append((base, 8))
       case .complex(let n):
         out.append((base, n / 2))
         out.append((base + n / 2, n / 2))
@@ -63,6 +65,8 @@ enum ByteSwap {
     switch source.kind {
     case .int(let n) where swaps, .uint(let n) where swaps, .float(let n) where swaps:
       tensortool_copy_swapped(from, to, count, Int32(n))
+    case .datetime where swaps, .timedelta where swaps:
+      tensortool_copy_swapped(from, to, count, 8)
     case .complex(let n) where swaps: tensortool_copy_swapped(from, to, count * 2, Int32(n / 2))
     case .unicode(let n) where swaps: tensortool_copy_swapped(from, to, count * n, 4)
     default:

@@ -14,6 +14,14 @@ enum Cast {
   static func convert(
     _ from: UnsafeRawPointer, _ source: DType, _ to: UnsafeMutableRawPointer, _ target: DType, count: Int
   ) throws(TensorIOError) {
+    if source.isTime || target.isTime {
+      if source.kind == target.kind {
+        ByteSwap.convert(from, into: to, count: count, from: source, to: target)
+      } else {
+        try TimeCast.convert(from, source, to, target, count: count)
+      }
+      return
+    }
     guard source.isNumeric, target.isNumeric else {
       throw TensorIOError(.cannotCast(from: source.name, to: target.name))
     }

@@ -1,0 +1,47 @@
+"""Cross-checks tensortool convert --dtype against numpy's astype for datetime64 and
+timedelta64: every unit pair at random multipliers and byte orders, NaT, negative values,
+wrapping overflow for fixed units, and casts to and from integers.
+
+Usage: time_crosscheck.py TENSORTOOL DIR"""
+import numpy as np, subprocess, sys, os, random
+tool = sys.argv[1]; d = sys.argv[2]
+rng = np.random.default_rng(11)
+units = ['Y','M','W','D','h','m','s','ms','us','ns','ps','fs','as']
+fails = 0; n = 0
+def check(src, target):
+    global fails, n
+    n += 1
+    p = os.path.join(d, 'src.npy'); o = os.path.join(d, 'out.npy'); e = os.path.join(d, 'exp.npy')
+    np.save(p, src)
+    try:
+        exp = src.astype(target)
+    except Exception as ex:
+        return
+    np.save(e, exp)
+    r = subprocess.run([tool, 'convert', p, o, '--dtype', np.dtype(target).str, '-q', '--no-sync'], capture_output=True, text=True)
+    if r.returncode != 0 or open(o,'rb').read() != open(e,'rb').read():
+        fails += 1
+        if fails < 15:
+            got = np.load(o) if r.returncode == 0 else r.stderr.strip()
+            print('FAIL', src.dtype.str, '->', np.dtype(target).str, src.view('i8')[:6], 'expected', exp.view('i8')[:6] if exp.dtype.kind in 'Mm' else exp[:6], 'got', got.view('i8')[:6] if hasattr(got,'view') and got.dtype.kind in 'Mm' else got)
+for kind in 'Mm':
+    for _ in range(120):
+        a = random.Random(n).choice(units); b = random.Random(n+7).choice(units)
+        ma = random.Random(n+1).choice([1,1,1,3,10]); mb = random.Random(n+2).choice([1,1,1,2,7])
+        calendar = kind == 'M' and ({a, b} & {'Y', 'M'}) or ({a, b} & {'Y', 'M'} and {a, b} - {'Y', 'M'})
+        # Values whose conversions overflow int64 wrap; for calendar units and for
+        # timedeltas between months/years and other units numpy's overflow differs
+        # (its factor is computed in steps): those stay in range.
+        scale = random.Random(n+3).choice([10, 1000, 10**6, 10**12] + ([] if calendar else [2**62]))
+        vals = rng.integers(-scale, scale, 12, dtype=np.int64)
+        vals[0] = np.iinfo(np.int64).min  # NaT
+        vals[1] = -1; vals[2] = 0
+        src = vals.view(f'{kind}8[{ma}{a}]' if ma != 1 else f'{kind}8[{a}]')
+        if random.Random(n+4).random() < 0.3: src = src.astype(src.dtype.newbyteorder('>'))
+        check(src, f'{kind}8[{mb}{b}]' if mb != 1 else f'{kind}8[{b}]')
+    for it in ['<i8', '<i4', '>u2', '<u8']:
+        src = rng.integers(-10**6, 10**6, 8).view(f'{kind}8[s]')
+        check(src, it)
+        check(rng.integers(-1000, 1000, 8).astype(it), f'{kind}8[D]')
+print(n, 'cases,', fails, 'failures')
+sys.exit(1 if fails else 0)
