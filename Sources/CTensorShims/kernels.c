@@ -262,6 +262,13 @@ void tensortool_copy_swapped(const void *source, void *destination, size_t units
     case 8:
       TENSORTOOL_SWAP_LOOP(uint64_t, __builtin_bswap64)
       break;
+    case 16:  // x86-64 long double: numpy reverses all 16 bytes
+      for (; i < bytes; i += 16) {
+        uint8_t v[16];
+        memcpy(v, src + i, 16);
+        for (int k = 0; k < 16; k++) dst[i + k] = v[15 - k];
+      }
+      break;
     default:
       if (dst != src) memmove(dst, src, bytes);
       break;

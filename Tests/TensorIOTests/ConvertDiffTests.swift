@@ -19,8 +19,11 @@ struct ConvertDiffTests {
     let targets = ["-", "<f4", ">f8", "<f2", "<c8", ">i8", "<i4", "float64"]
     let orders = ["-", "C", "F"]
     let byteOrders = ["-", "little", "big", "native"]
+    // Long double fixtures hold infinities and NaNs, whose casts to integers C leaves
+    // undefined: Tests/longdouble_crosscheck.py covers long double casts instead.
     let sources = Manifest.shared.valid.filter {
-      $0.file.hasPrefix("valid/dtype_") || $0.file.hasPrefix("valid/order_")
+      ($0.file.hasPrefix("valid/dtype_") || $0.file.hasPrefix("valid/order_"))
+        && !$0.file.contains("f16") && !$0.file.contains("c32")
     }
     .map(\.path)
     var list = ""
@@ -232,5 +235,21 @@ struct TimeCrossCheckTests {
     let result = try Support.run(["python3", script, CLITests.binary, dir.path])
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     #expect(result.stdout.contains("256 cases, 0 failures"), "\(result.stdout)")
+  }
+}
+
+/// Long double conversions against numpy.
+@Suite("long double against numpy")
+struct LongDoubleCrossCheckTests {
+  @Test(
+    "convert --dtype to and from long double and complex long double equals numpy's astype",
+    .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
+  func casts() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let script = Support.root.appendingPathComponent("Tests/longdouble_crosscheck.py").path
+    let result = try Support.run(["python3", script, CLITests.binary, dir.path])
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    #expect(result.stdout.contains("92 cases, 0 failures"), "\(result.stdout)")
   }
 }

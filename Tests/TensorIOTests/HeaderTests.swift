@@ -83,6 +83,7 @@ struct HeaderTests {
       ("intp", "<i8"), ("bool", "|b1"), ("h", "<i2"), ("B", "|u1"),
       ("<M8[ns]", "<M8[ns]"), (">m8[10s]", ">m8[10s]"), ("M8", "<M8"), ("m8[007D]", "<m8[7D]"), ("M8[1Y]", "<M8[Y]"),
       ("datetime64", "<M8"), ("m8[0s]", "<m8[0s]"),
+      ("f16", "<f16"), (">f16", ">f16"), ("g", "<f16"), ("G", "<c32"), ("longdouble", "<f16"), ("complex256", "<c32"),
     ]
     for (input, expected) in cases {
       #expect(try DType(typeString: input).typeString == expected, "\(input)")
@@ -90,7 +91,7 @@ struct HeaderTests {
     let refused: [(String, String)] = [
       ("O", "objectDType"), ("|O", "objectDType"), ("object", "objectDType"), ("<M8[xs]", "invalidDescr"),
       ("M8[-2s]", "invalidDescr"), ("M4[s]", "invalidDescr"), ("M8[s", "invalidDescr"),
-      ("f16", "unsupportedDType"), ("g", "unsupportedDType"), ("S0", "unsupportedDType"), ("U", "unsupportedDType"),
+      ("f12", "unsupportedDType"), ("c24", "unsupportedDType"), ("S0", "unsupportedDType"), ("U", "unsupportedDType"),
       ("i3", "invalidDescr"), ("<float32", "invalidDescr"), ("f4 ", "invalidDescr"), ("", "invalidDescr"),
       ("!f4", "invalidDescr"),
       ("c4", "invalidDescr"), ("b2", "invalidDescr"),

@@ -165,7 +165,7 @@ extension DType {
     switch s {
     case "O", "|O", "<O", ">O", "=O", "O8", "|O8", "<O8", ">O8", "=O8", "object", "object_":
       throw TensorIOError(.objectDType)
-    case "longdouble", "clongdouble", "float128", "complex256", "float96", "complex192",
+    case "float96", "complex192",
       "str", "bytes", "unicode", "void", "a", "str_", "bytes_", "void_":
       throw TensorIOError(.unsupportedDType(s))
     default: break
@@ -194,7 +194,7 @@ extension DType {
       }
       switch code {
       case "O": throw TensorIOError(.objectDType)
-      case "g", "G", "T", "S", "U", "V", "a":
+      case "T", "S", "U", "V", "a":
         throw TensorIOError(.unsupportedDType(s))
       default: throw TensorIOError(.invalidDescr(PyRepr.repr(.string(s))))
       }
@@ -207,10 +207,11 @@ extension DType {
     case "b" where size == 1: kind = .bool
     case "i" where [1, 2, 4, 8].contains(size): kind = .int(bytes: size)
     case "u" where [1, 2, 4, 8].contains(size): kind = .uint(bytes: size)
-    case "f" where [2, 4, 8].contains(size): kind = .float(bytes: size)
-    case "c" where [8, 16].contains(size): kind = .complex(bytes: size)
-    case "f" where size == 16 || size == 12, "c" where size == 32 || size == 24:
-      throw TensorIOError(.unsupportedDType(s))
+    case "f" where [2, 4, 8, 16].contains(size): kind = .float(bytes: size)
+    case "c" where [8, 16, 32].contains(size): kind = .complex(bytes: size)
+    case "f" where size == 12, "c" where size == 24:
+      throw TensorIOError(
+        .unsupportedDType("\(s): a 12-byte long double (32-bit x86); numpy's long double here is 16 bytes"))
     case "O" where size == 8 || size == 4:
       throw TensorIOError(.objectDType)
     case "S", "a", "U", "V":
@@ -238,6 +239,7 @@ extension DType {
     "n": .int(bytes: 8), "N": .uint(bytes: 8),
     "e": .float(bytes: 2), "f": .float(bytes: 4), "d": .float(bytes: 8),
     "F": .complex(bytes: 8), "D": .complex(bytes: 16),
+    "g": .float(bytes: 16), "G": .complex(bytes: 32),
   ]
 
   /// Type names numpy accepts without a byte-order prefix.
@@ -255,6 +257,8 @@ extension DType {
       "intc": .int32, "uintc": .uint32, "byte": .int8, "ubyte": .uint8,
       "intp": .int64, "uintp": .uint64, "complex": .complex128,
       "cdouble": .complex128, "csingle": .complex64,
+      "longdouble": DType(.float(bytes: 16)), "float128": DType(.float(bytes: 16)),
+      "clongdouble": DType(.complex(bytes: 32)), "complex256": DType(.complex(bytes: 32)),
     ]
     table.reserveCapacity(table.count)
     return table

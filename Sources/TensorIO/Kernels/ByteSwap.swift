@@ -76,7 +76,7 @@ enum ByteSwap {
 
   /// Swaps `units` consecutive values of `width` bytes in place.
   static func swapUniform(_ base: UnsafeMutableRawPointer, units: Int, width: Int) {
-    guard [2, 4, 8].contains(width) else { return }
+    guard [2, 4, 8, 16].contains(width) else { return }
     tensortool_copy_swapped(base, base, units, Int32(width))
   }
 
@@ -86,6 +86,9 @@ enum ByteSwap {
     case 2: p.storeBytes(of: p.loadUnaligned(as: UInt16.self).byteSwapped, as: UInt16.self)
     case 4: p.storeBytes(of: p.loadUnaligned(as: UInt32.self).byteSwapped, as: UInt32.self)
     case 8: p.storeBytes(of: p.loadUnaligned(as: UInt64.self).byteSwapped, as: UInt64.self)
+    case 16:
+      var bytes = UnsafeMutableRawBufferPointer(start: p, count: 16)
+      bytes.reverse()
     default: return
     }
   }

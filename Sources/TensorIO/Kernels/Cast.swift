@@ -65,6 +65,8 @@ enum Cast {
       case .float(8): loop(S.self, Double.self, from, to, count, swapIn, swapOut)
       case .complex(8): loop(S.self, Complex<Float>.self, from, to, count, swapIn, swapOut)
       case .complex(16): loop(S.self, Complex<Double>.self, from, to, count, swapIn, swapOut)
+      case .float(16): loop(S.self, Float80.self, from, to, count, swapIn, swapOut)
+      case .complex(32): loop(S.self, Complex<Float80>.self, from, to, count, swapIn, swapOut)
       default: break
       }
     }
@@ -83,6 +85,8 @@ enum Cast {
     case .float(8): run(Double.self)
     case .complex(8): run(Complex<Float>.self)
     case .complex(16): run(Complex<Double>.self)
+    case .float(16): run(Float80.self)
+    case .complex(32): run(Complex<Float80>.self)
     default: break
     }
   }
@@ -124,6 +128,10 @@ enum CastValue {
   case unsigned(UInt64)
   case real(Double)
   case complex(Double, Double)
+  /// A long double (x86-64 80-bit), kept exact.
+  case extended(Float80)
+  /// A complex long double, kept exact.
+  case complexExtended(Float80, Float80)
 }
 
 /// A numeric element type that can be cast from.
@@ -145,6 +153,8 @@ extension Bool: CastSource, CastDestination {
     case .unsigned(let u): self = u != 0
     case .real(let d): self = d != 0
     case .complex(let re, let im): self = re != 0 || im != 0
+    case .extended(let x): self = x != 0
+    case .complexExtended(let re, let im): self = re != 0 || im != 0
     }
   }
 }
@@ -167,8 +177,20 @@ extension FixedWidthInteger where Self: CastSource {
     case .unsigned(let u): self = Self(truncatingIfNeeded: u)
     case .real(let d): self = saturating(d, Self.self)
     case .complex(let re, _): self = saturating(re, Self.self)
+    case .extended(let x): self = saturatingExtended(x, Self.self)
+    case .complexExtended(let re, _): self = saturatingExtended(re, Self.self)
     }
   }
+}
+
+/// Long double to integer: truncation, exact for every 64-bit value; NaN is 0 and
+/// out-of-range values saturate (see `saturating`).
+@inline(__always)
+private func saturatingExtended<I: FixedWidthInteger>(_ x: Float80, _: I.Type) -> I {
+  if x.isNaN { return 0 }
+  if x <= Float80(I.min) { return I.min }
+  if x >= Float80(I.max) { return I.max }
+  return I(x.rounded(.towardZero))
 }
 
 extension CastSource where Self: FixedWidthInteger & SignedInteger {
@@ -199,8 +221,15 @@ extension BinaryFloatingPoint where Self: CastSource {
     case .unsigned(let u): self = Self(u)
     case .real(let d): self = Self(d)
     case .complex(let re, _): self = Self(re)
+    case .extended(let x): self = Self(x)
+    case .complexExtended(let re, _): self = Self(re)
     }
   }
+}
+
+extension Float80: CastSource, CastDestination {
+  var castValue: CastValue { .extended(self) }
+  init(casting value: CastValue) { self.init(floatCasting: value) }
 }
 
 extension Float16: CastSource, CastDestination {
@@ -224,10 +253,14 @@ extension Double: CastSource, CastDestination {
 }
 
 extension Complex: CastSource, CastDestination where Real: CastSource & CastDestination {
-  var castValue: CastValue { .complex(Double(real), Double(imaginary)) }
+  var castValue: CastValue {
+    Real.self == Float80.self
+      ? .complexExtended(Float80(real), Float80(imaginary)) : .complex(Double(real), Double(imaginary))
+  }
   init(casting value: CastValue) {
     switch value {
     case .complex(let re, let im): self.init(Real(re), Real(im))
+    case .complexExtended(let re, let im): self.init(Real(re), Real(im))
     default: self.init(Real(casting: value), 0)
     }
   }

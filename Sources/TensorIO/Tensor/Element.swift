@@ -117,6 +117,49 @@ extension Double: NPYElement, BitPatternElement {
   init(bits: UInt64) { self.init(bitPattern: bits) }
 }
 
+#if arch(x86_64) && os(Linux)
+  extension Float80: NPYElement {
+    /// `.float(bytes: 16)`: numpy's `longdouble` on x86-64, the x87 80-bit extended
+    /// format in the first 10 of 16 bytes (the rest is padding, written as zeros).
+    public static var kind: DType.Kind { .float(bytes: 16) }
+
+    /// Reads the 80-bit value; `swapped` reverses all 16 bytes first, as numpy's
+    /// byte swap of a long double does.
+    public static func load(from pointer: UnsafeRawPointer, swapped: Bool) -> Self {
+      var bytes = (UInt64(0), UInt64(0))
+      withUnsafeMutableBytes(of: &bytes) { raw in
+        raw.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: 16))
+        if swapped {
+          var reversed = raw
+          reversed.reverse()
+        }
+      }
+      var value = Float80(0)
+      withUnsafeBytes(of: bytes) { source in
+        withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[..<10])) }
+      }
+      return value
+    }
+
+    /// Writes the 80-bit value and six zero bytes of padding, all 16 reversed when
+    /// `swapped`.
+    public func store(to pointer: UnsafeMutableRawPointer, swapped: Bool) {
+      var bytes = (UInt64(0), UInt64(0))
+      withUnsafeBytes(of: self) { source in
+        withUnsafeMutableBytes(of: &bytes) { raw in
+          UnsafeMutableRawBufferPointer(rebasing: raw[..<10]).copyMemory(
+            from: UnsafeRawBufferPointer(rebasing: source[..<10]))
+          if swapped {
+            var reversed = raw
+            reversed.reverse()
+          }
+        }
+      }
+      withUnsafeBytes(of: bytes) { UnsafeMutableRawBufferPointer(start: pointer, count: 16).copyMemory(from: $0) }
+    }
+  }
+#endif
+
 /// A complex number as numpy stores it: real part, then imaginary part.
 public struct Complex<Real: BinaryFloatingPoint & NPYElement>: Sendable, Hashable {
   /// The real part.
