@@ -44,4 +44,24 @@ for kind in 'Mm':
         check(src, it)
         check(rng.integers(-1000, 1000, 8).astype(it), f'{kind}8[D]')
 print(n, 'cases,', fails, 'failures')
-sys.exit(1 if fails else 0)
+
+# inspect --stats: min and max printed as numpy's str() prints them, NaT counted.
+import json
+stats_cases = stats_fails = 0
+for kind in 'Mm':
+    for u in units:
+        for mult in ['', '3']:
+            dt = f'{kind}8[{mult}{u}]'
+            scale = 10**4 if u in 'YMW' else 10**9
+            v = rng.integers(-scale, scale, 50).view(dt).copy()
+            v[3] = np.datetime64('NaT') if kind == 'M' else np.timedelta64('NaT')
+            p = os.path.join(d, 'stats.npy')
+            np.save(p, v)
+            out = json.loads(subprocess.run([tool, 'inspect', '--stats', '--json', p], capture_output=True, text=True).stdout)['stats']
+            valid = v[~np.isnat(v)]
+            stats_cases += 1
+            if out != {'min': str(valid.min()), 'max': str(valid.max()), 'nat': 1}:
+                stats_fails += 1
+                print('FAIL stats', dt, out, str(valid.min()), str(valid.max()))
+print(stats_cases, 'stats cases,', stats_fails, 'stats failures')
+sys.exit(1 if fails or stats_fails else 0)

@@ -80,6 +80,12 @@ struct Inspect: ParsableCommand {
           if verify { _ = try NPYFile.verify(at: FilePath(path), maxHeaderSize: options.maxHeaderSize) }
           var json = Self.json(path: file, info: info)
           var text = self.json ? "" : Self.text(path: file, info: info)
+          if stats, info.header.dtype.isTime {
+            let summary = try TimeStatistics.compute(
+              try NPYFile.map(FilePath(path), maxHeaderSize: options.maxHeaderSize))
+            json = json.adding("stats", Self.timeStatsJSON(summary, dtype: info.header.dtype))
+            text += "  stats    " + Self.timeStatsText(summary, dtype: info.header.dtype) + "\n"
+          }
           if stats, info.header.dtype.isNumeric {
             let summary = try ArrayStatistics.compute(
               try NPYFile.map(FilePath(path), maxHeaderSize: options.maxHeaderSize))
@@ -126,8 +132,12 @@ struct Inspect: ParsableCommand {
       let info = member.isArray ? try archive.info(member.key) : try? archive.info(member.key)
       if verify { try archive.verify(member.key, asArray: info != nil) }
       var summary: ArrayStatistics?
+      var timeSummary: TimeStatistics?
       if stats, let info, info.header.dtype.isNumeric {
         summary = try ArrayStatistics.compute(try archive.mapOrLoad(member.key))
+      }
+      if stats, let info, info.header.dtype.isTime {
+        timeSummary = try TimeStatistics.compute(try archive.mapOrLoad(member.key))
       }
       var fields: [(String, JSONValue)] = [
         ("name", .string(member.key)),
@@ -163,6 +173,10 @@ struct Inspect: ParsableCommand {
         fields.append(("stats", Self.statsJSON(summary)))
         line += "\n    stats  " + Self.statsText(summary)
       }
+      if let timeSummary, let dtype = info?.header.dtype {
+        fields.append(("stats", Self.timeStatsJSON(timeSummary, dtype: dtype)))
+        line += "\n    stats  " + Self.timeStatsText(timeSummary, dtype: dtype)
+      }
       rows.append(.object(fields))
       lines.append(line)
     }
@@ -184,6 +198,17 @@ struct Inspect: ParsableCommand {
     let mean = s.meanImaginary.map { "(\(show(s.mean)), \($0))" } ?? show(s.mean)
     return
       "min \(show(s.min))  max \(show(s.max))  mean \(mean)  std \(show(s.std))  nan \(s.nanCount)  inf \(s.infCount)"
+  }
+
+  /// Time statistics as JSON: min and max as numpy prints them (strings), NaT counted.
+  static func timeStatsJSON(_ s: TimeStatistics, dtype: DType) -> JSONValue {
+    func value(_ v: Int64?) -> JSONValue { v.flatMap { dtype.formatTime($0) }.map { .string($0) } ?? .null }
+    return .object([("min", value(s.min)), ("max", value(s.max)), ("nat", .integer(s.natCount))])
+  }
+
+  static func timeStatsText(_ s: TimeStatistics, dtype: DType) -> String {
+    func value(_ v: Int64?) -> String { v.flatMap { dtype.formatTime($0) } ?? "-" }
+    return "min \(value(s.min))  max \(value(s.max))  nat \(s.natCount)"
   }
 
   static func shapeText(_ shape: [Int]) -> String {

@@ -226,7 +226,7 @@ struct StatsTests {
 @Suite("time dtypes against numpy")
 struct TimeCrossCheckTests {
   @Test(
-    "convert --dtype between every pair of time units, and to and from integers, equals numpy's astype",
+    "convert --dtype between every pair of time units, and to and from integers, equals numpy's astype; --stats prints numpy's dates",
     .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
   func unitCasts() throws {
     let dir = try Support.temporaryDirectory()
@@ -235,6 +235,7 @@ struct TimeCrossCheckTests {
     let result = try Support.run(["python3", script, CLITests.binary, dir.path])
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     #expect(result.stdout.contains("256 cases, 0 failures"), "\(result.stdout)")
+    #expect(result.stdout.contains("52 stats cases, 0 stats failures"), "\(result.stdout)")
   }
 }
 

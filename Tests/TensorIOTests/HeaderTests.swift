@@ -91,7 +91,7 @@ struct HeaderTests {
     let refused: [(String, String)] = [
       ("O", "objectDType"), ("|O", "objectDType"), ("object", "objectDType"), ("<M8[xs]", "invalidDescr"),
       ("M8[-2s]", "invalidDescr"), ("M4[s]", "invalidDescr"), ("M8[s", "invalidDescr"),
-      ("f12", "unsupportedDType"), ("c24", "unsupportedDType"), ("S0", "unsupportedDType"), ("U", "unsupportedDType"),
+      ("f12", "unsupportedDType"), ("c24", "unsupportedDType"), ("U", "unsupportedDType"),
       ("i3", "invalidDescr"), ("<float32", "invalidDescr"), ("f4 ", "invalidDescr"), ("", "invalidDescr"),
       ("!f4", "invalidDescr"),
       ("c4", "invalidDescr"), ("b2", "invalidDescr"),

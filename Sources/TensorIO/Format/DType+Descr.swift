@@ -215,7 +215,6 @@ extension DType {
     case "O" where size == 8 || size == 4:
       throw TensorIOError(.objectDType)
     case "S", "a", "U", "V":
-      if size == 0 { throw TensorIOError(.unsupportedDType("zero-sized \(s)")) }
       if code == "U" {
         guard size <= Int.max / 4 else { throw TensorIOError(.shapeOverflow(s)) }
         kind = .unicode(length: size)

@@ -54,6 +54,8 @@ final class ConvertedPieces {
     self.staging =
       contiguous || gathersIntoOutput ? nil : try Storage(zeroedByteCount: chunk * source.itemSize)
     self.cursor = StridedCursor(shape: shape, strides: strides)
+    // Zero-size elements (S0, U0, V0): nothing to produce, whatever the count.
+    if source.itemSize == 0 || target.itemSize == 0 { done = array.count }
   }
 
   /// The next piece, or `nil` once every element was produced. Valid until the call

@@ -34,6 +34,8 @@ public enum ArrayComparison {
       guard a.dtype.withByteOrder(.little) == b.dtype.withByteOrder(.little) else {
         return Report(mismatch: "dtype \(a.dtype) vs \(b.dtype)", count: 0, differing: 0)
       }
+      // Zero-size elements (S0, U0, V0) hold no bytes: equal whatever their count.
+      if a.dtype.itemSize == 0 { return Report(count: count, differing: 0) }
       let left = try a.copy(order: .c, byteOrder: .little)
       let right = try b.copy(order: .c, byteOrder: .little)
       let size = a.dtype.itemSize
