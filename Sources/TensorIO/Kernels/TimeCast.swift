@@ -9,13 +9,35 @@ enum TimeCast {
   static let notATime = Int64.min
 
   /// Whether `astype` from `source` to `target` is a time cast this handles: between
-  /// datetimes, between timedeltas, and between either and integers.
+  /// datetimes, between timedeltas, and between either and integers, floats and bools.
   static func casts(from source: DType, to target: DType) -> Bool {
     switch (source.kind, target.kind) {
     case (.datetime, .datetime), (.timedelta, .timedelta): return true
-    case (.datetime, .int), (.datetime, .uint), (.timedelta, .int), (.timedelta, .uint): return true
-    case (.int, .datetime), (.uint, .datetime), (.int, .timedelta), (.uint, .timedelta): return true
+    case (.datetime, let other), (.timedelta, let other), (let other, .datetime), (let other, .timedelta):
+      switch other {
+      case .int, .uint, .float, .bool: return true
+      default: return false
+      }
     default: return false
+    }
+  }
+
+  /// A float or bool element as numpy turns it into a time value: truncated toward zero,
+  /// NaN, infinities and values out of int64's range becoming NaT (the x86-64 C cast's
+  /// result, which numpy keeps).
+  static func timeValue(_ value: CastValue) -> Int64 {
+    func truncated(_ x: Float80) -> Int64 {
+      guard x.isFinite, x > -9_223_372_036_854_775_809.0, x < 9_223_372_036_854_775_808.0 else { return notATime }
+      return Int64(x.rounded(.towardZero))
+    }
+    switch value {
+    case .bool(let b): return b ? 1 : 0
+    case .signed(let i): return i
+    case .unsigned(let u): return Int64(truncatingIfNeeded: u)
+    case .real(let d): return truncated(Float80(d))
+    case .extended(let x): return truncated(x)
+    case .complex(let re, _): return truncated(Float80(re))
+    case .complexExtended(let re, _): return truncated(re)
     }
   }
 
@@ -24,11 +46,58 @@ enum TimeCast {
   static func convert(
     _ from: UnsafeRawPointer, _ source: DType, _ to: UnsafeMutableRawPointer, _ target: DType, count: Int
   ) throws(TensorIOError) {
+    if case .float = target.kind { return try fromTime(from, source, to, target, count: count) }
+    if case .bool = target.kind { return try fromTime(from, source, to, target, count: count) }
+    if case .float = source.kind { return try toTime(from, source, to, target, count: count) }
+    if case .bool = source.kind { return try toTime(from, source, to, target, count: count) }
     let read = try reader(source)
     let write = try writer(target)
     let transform = try conversion(from: source, to: target)
     for i in 0..<count {
       write(to, i, transform(read(from, i)))
+    }
+  }
+
+  /// Time values to floats or bools: the int64 count cast as an integer would be (NaT
+  /// is the smallest int64, as in numpy).
+  private static func fromTime(
+    _ from: UnsafeRawPointer, _ source: DType, _ to: UnsafeMutableRawPointer, _ target: DType, count: Int
+  ) throws(TensorIOError) {
+    let read = try reader(source)
+    let swapOut = target.byteOrder.needsSwap
+    func run<D: CastDestination>(_: D.Type) {
+      for i in 0..<count {
+        D(casting: .signed(read(from, i))).store(to: to + i * MemoryLayout<D>.size, swapped: swapOut)
+      }
+    }
+    switch target.kind {
+    case .bool: run(Bool.self)
+    case .float(2): run(Float16.self)
+    case .float(4): run(Float.self)
+    case .float(8): run(Double.self)
+    case .float(16): run(Float80.self)
+    default: throw TensorIOError(.cannotCast(from: source.name, to: target.name))
+    }
+  }
+
+  /// Floats or bools to time values (`timeValue`).
+  private static func toTime(
+    _ from: UnsafeRawPointer, _ source: DType, _ to: UnsafeMutableRawPointer, _ target: DType, count: Int
+  ) throws(TensorIOError) {
+    let write = try writer(target)
+    let swapIn = source.byteOrder.needsSwap
+    func run<S: CastSource>(_: S.Type) {
+      for i in 0..<count {
+        write(to, i, timeValue(S.load(from: from + i * MemoryLayout<S>.size, swapped: swapIn).castValue))
+      }
+    }
+    switch source.kind {
+    case .bool: run(Bool.self)
+    case .float(2): run(Float16.self)
+    case .float(4): run(Float.self)
+    case .float(8): run(Double.self)
+    case .float(16): run(Float80.self)
+    default: throw TensorIOError(.cannotCast(from: source.name, to: target.name))
     }
   }
 
