@@ -101,48 +101,48 @@ enum TimeCast {
     }
   }
 
-  /// How element `i` is read as an Int64.
-  private static func reader(_ dtype: DType) throws(TensorIOError) -> (UnsafeRawPointer, Int) -> Int64 {
-    let swapped = dtype.byteOrder.needsSwap
-    func load<T: FixedWidthInteger>(_: T.Type) -> (UnsafeRawPointer, Int) -> Int64 {
-      { base, i in
-        let raw = base.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)
-        return Int64(truncatingIfNeeded: swapped ? raw.byteSwapped : raw)
-      }
-    }
+  /// The integer an element is stored as: its width in bytes and whether it is signed.
+  private static func integerLayout(_ dtype: DType) -> (width: Int, signed: Bool)? {
     switch dtype.kind {
-    case .datetime, .timedelta, .int(8): return load(Int64.self)
-    case .int(4): return load(Int32.self)
-    case .int(2): return load(Int16.self)
-    case .int(1): return load(Int8.self)
-    case .uint(8): return load(UInt64.self)
-    case .uint(4): return load(UInt32.self)
-    case .uint(2): return load(UInt16.self)
-    case .uint(1): return load(UInt8.self)
-    default: throw TensorIOError(.cannotCast(from: dtype.name, to: "a time dtype"))
+    case .datetime, .timedelta: return (8, true)
+    case .int(let n): return (n, true)
+    case .uint(let n): return (n, false)
+    default: return nil
     }
   }
 
-  /// How a value is written as element `i`.
-  private static func writer(_ dtype: DType) throws(TensorIOError) -> (UnsafeMutableRawPointer, Int, Int64) -> Void {
-    let swapped = dtype.byteOrder.needsSwap
-    func store<T: FixedWidthInteger>(_: T.Type) -> (UnsafeMutableRawPointer, Int, Int64) -> Void {
-      { base, i, value in
-        let raw = T(truncatingIfNeeded: value)
-        base.storeBytes(
-          of: swapped ? raw.byteSwapped : raw, toByteOffset: i * MemoryLayout<T>.size, as: T.self)
-      }
+  /// How element `i` is read as an Int64 (sign- or zero-extended).
+  private static func reader(_ dtype: DType) throws(TensorIOError) -> (UnsafeRawPointer, Int) -> Int64 {
+    guard let (width, signed) = integerLayout(dtype) else {
+      throw TensorIOError(.cannotCast(from: dtype.name, to: "a time dtype"))
     }
-    switch dtype.kind {
-    case .datetime, .timedelta, .int(8): return store(Int64.self)
-    case .int(4): return store(Int32.self)
-    case .int(2): return store(Int16.self)
-    case .int(1): return store(Int8.self)
-    case .uint(8): return store(UInt64.self)
-    case .uint(4): return store(UInt32.self)
-    case .uint(2): return store(UInt16.self)
-    case .uint(1): return store(UInt8.self)
-    default: throw TensorIOError(.cannotCast(from: "a time dtype", to: dtype.name))
+    let swapped = dtype.byteOrder.needsSwap
+    return { base, i in
+      var raw: UInt64 = 0
+      withUnsafeMutableBytes(of: &raw) { bytes in
+        var low = UnsafeMutableRawBufferPointer(rebasing: bytes[..<width])
+        low.copyMemory(from: UnsafeRawBufferPointer(start: base + i * width, count: width))
+        if swapped { low.reverse() }
+      }
+      let unused = UInt64(64 - 8 * width)
+      return signed ? Int64(bitPattern: raw << unused) >> unused : Int64(bitPattern: raw)
+    }
+  }
+
+  /// How a value is written as element `i` (its low bytes: integers wrap).
+  private static func writer(_ dtype: DType) throws(TensorIOError) -> (UnsafeMutableRawPointer, Int, Int64) -> Void {
+    guard let (width, _) = integerLayout(dtype) else {
+      throw TensorIOError(.cannotCast(from: "a time dtype", to: dtype.name))
+    }
+    let swapped = dtype.byteOrder.needsSwap
+    return { base, i, value in
+      var raw = UInt64(bitPattern: value)
+      withUnsafeMutableBytes(of: &raw) { bytes in
+        var low = UnsafeMutableRawBufferPointer(rebasing: bytes[..<width])
+        if swapped { low.reverse() }
+        UnsafeMutableRawBufferPointer(start: base + i * width, count: width).copyMemory(
+          from: UnsafeRawBufferPointer(low))
+      }
     }
   }
 

@@ -85,31 +85,21 @@ enum TimeFormat {
     default: break
     }
     // Units of a day or shorter: whole days, then the time of day in this unit.
-    let perDay: Int128
-    let fraction: Int
-    switch base {
-    case .week: perDay = 0
-    case .day: perDay = 1
-    case .hour: perDay = 24
-    case .minute: perDay = 1_440
-    case .second: perDay = 86_400
-    case .millisecond: perDay = 86_400_000
-    case .microsecond: perDay = 86_400_000_000
-    case .nanosecond: perDay = 86_400_000_000_000
-    case .picosecond: perDay = 86_400_000_000_000_000
-    case .femtosecond: perDay = 86_400_000_000_000_000_000
-    case .attosecond: perDay = 86_400_000_000_000_000_000_000
-    case .year, .month: perDay = 1
-    }
-    switch base {
-    case .millisecond: fraction = 3
-    case .microsecond: fraction = 6
-    case .nanosecond: fraction = 9
-    case .picosecond: fraction = 12
-    case .femtosecond: fraction = 15
-    case .attosecond: fraction = 18
-    default: fraction = 0
-    }
+    // Steps per day, and the digits of a second the unit prints.
+    let (perDay, fraction): (Int128, Int) =
+      switch base {
+      case .week: (0, 0)
+      case .day, .year, .month: (1, 0)
+      case .hour: (24, 0)
+      case .minute: (1_440, 0)
+      case .second: (86_400, 0)
+      case .millisecond: (86_400_000, 3)
+      case .microsecond: (86_400_000_000, 6)
+      case .nanosecond: (86_400_000_000_000, 9)
+      case .picosecond: (86_400_000_000_000_000, 12)
+      case .femtosecond: (86_400_000_000_000_000_000, 15)
+      case .attosecond: (86_400_000_000_000_000_000_000, 18)
+      }
     let (days, within) = base == .week ? (steps * 7, Int128(0)) : floorDivMod(steps, perDay)
     guard days >= Int128(Int64.min / 2), days <= Int128(Int64.max / 2) else { return "\(value)" }
     let (year, month, day) = civil(Int64(days))
