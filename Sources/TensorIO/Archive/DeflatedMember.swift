@@ -29,20 +29,13 @@ final class DeflatedMember {
   private let memberStart: Int
 
   /// A reader of the whole member, whose compressed bytes start at `start`.
-  convenience init(archive: ZipArchive, entry: ZipEntry, start: Int, spec: String) throws(TensorIOError) {
-    try self.init(archive: archive, entry: entry, start: start, compressed: 0..<entry.compressedSize, spec: spec)
-  }
-
-  /// A reader of the member's `compressed` bytes only (a stretch between restart points).
-  private init(archive: ZipArchive, entry: ZipEntry, start: Int, compressed: Range<Int>, spec: String)
-    throws(TensorIOError)
-  {
+  init(archive: ZipArchive, entry: ZipEntry, start: Int, spec: String) throws(TensorIOError) {
     self.archive = archive
     self.entry = entry
     self.spec = spec
     self.memberStart = start
-    self.inputOffset = start + compressed.lowerBound
-    self.inputEnd = start + compressed.upperBound
+    self.inputOffset = start
+    self.inputEnd = start + entry.compressedSize
     do {
       self.inflater = try Inflater()
     } catch {
