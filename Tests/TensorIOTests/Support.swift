@@ -125,6 +125,7 @@ enum Support {
     case .device(let reason): return leafName(reason)
     case .system: return "system"
     case .notRegularFile: return "notRegularFile"
+    case .destinationExists: return "destinationExists"
     case .internalFailure: return "internalFailure"
     }
   }

@@ -90,10 +90,12 @@ extension NPZArchive {
   /// and compressed bytes, never inflated; stored members stay 64-byte aligned. New
   /// members go at the end. The archive is created when there is none; a file at
   /// `path` that is not a readable zip archive is an error and stays as it is.
+  /// `renaming` maps existing members' keys to new keys: the member keeps its place and
+  /// its bytes (only its name changes); the old key must exist and the new one must not.
   /// `progress` counts the plans' data bytes, as for `write(_:to:)`.
   public static func update(
     _ path: some FilePathConvertible, adding plans: [MemberToWrite], removing: [String] = [],
-    compression: Compression = .stored,
+    renaming: [String: String] = [:], compression: Compression = .stored,
     durability: Durability = .synced, progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) {
     let path = path.filePath
@@ -102,7 +104,9 @@ extension NPZArchive {
       existing = try ZipArchive(path: path)
     } catch {
       guard case .system(_, .noSuchFileOrDirectory) = error.reason else { throw error }
-      if let name = removing.first { throw TensorIOError(.memberNotFound(name), path: path.string) }
+      if let name = removing.first ?? renaming.keys.sorted().first {
+        throw TensorIOError(.memberNotFound(name), path: path.string)
+      }
       try write(plans, to: path, compression: compression, durability: durability, progress: progress)
       return
     }
@@ -113,6 +117,21 @@ extension NPZArchive {
       let match = keys.contains(name) ? name : MemberName.key(ofEntry: name)
       guard keys.contains(match) else { throw TensorIOError(.memberNotFound(name), path: path.string) }
       dropped.insert(match)
+    }
+    var renamed: [String: String] = [:]
+    for (old, new) in renaming {
+      let match = keys.contains(old) ? old : MemberName.key(ofEntry: old)
+      guard keys.contains(match) else { throw TensorIOError(.memberNotFound(old), path: path.string) }
+      let newKey = MemberName.key(ofEntry: new)
+      do {
+        try MemberName.check(MemberName.entry(forKey: newKey))
+      } catch {
+        throw error.naming(path.string)
+      }
+      guard !keys.contains(newKey) || renaming[newKey] != nil else {
+        throw TensorIOError(.invalidMemberName(new, reason: "a member of that name exists"), path: path.string)
+      }
+      renamed[match] = newKey
     }
     let planIndex = Dictionary(plans.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
     try AtomicFile.write(to: path, durability: durability) { (file: AtomicFile) throws(TensorIOError) in
@@ -130,6 +149,10 @@ extension NPZArchive {
         if let i = planIndex[name] {
           try add(plans[i])
           placed.insert(i)
+        } else if let newKey = renamed[name] {
+          // The same bytes under the new name, `.npy` kept as the member had it.
+          let newName = entry.name.hasSuffix(MemberName.suffix) ? MemberName.entry(forKey: newKey) : newKey
+          try zip.copyMember(entry, from: existing, as: newName)
         } else if !dropped.contains(name) {
           try zip.copyMember(entry, from: existing)
         }

@@ -53,11 +53,15 @@ final class ZipWriter {
 
   /// Copies member `entry` of `source` as it is: its raw name, method, CRC-32, restart
   /// points and compressed bytes (never inflated), under a new local header without a
-  /// data descriptor; a stored member is padded to stay 64-byte aligned.
-  func copyMember(_ entry: ZipEntry, from source: ZipArchive) throws(TensorIOError) {
+  /// data descriptor; a stored member is padded to stay 64-byte aligned. With `newName`
+  /// the member is written under that (UTF-8) name instead.
+  func copyMember(_ entry: ZipEntry, from source: ZipArchive, as newName: String? = nil) throws(TensorIOError) {
     let start = try source.dataOffset(of: entry, spec: "\(source.path):\(entry.name)")
+    // A renamed member is written with a UTF-8 name; otherwise its raw name and flag stay.
+    let (name, rawName, flags) =
+      newName.map { ($0, Array($0.utf8), Zip.flagUTF8) } ?? (entry.name, entry.rawName, entry.flags & Zip.flagUTF8)
     try addMember(
-      name: entry.name, rawName: entry.rawName, flags: entry.flags & Zip.flagUTF8, method: entry.method,
+      name: name, rawName: rawName, flags: flags, method: entry.method,
       uncompressedSize: entry.uncompressedSize
     ) { (sink) throws(TensorIOError) in
       let piece = min(max(entry.compressedSize, 1), 4 << 20)

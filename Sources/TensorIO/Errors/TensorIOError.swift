@@ -70,6 +70,8 @@ public struct TensorIOError: Error, Sendable, Equatable, CustomStringConvertible
     case system(operation: String, errno: Errno)
     /// The path names something other than a regular file (a folder, a FIFO, a device).
     case notRegularFile
+    /// A file is already at a destination that is not to be overwritten.
+    case destinationExists
     /// An internal invariant did not hold (a bug in TensorIO, not a property of any
     /// file): reported rather than trapping.
     case internalFailure(String)
@@ -84,6 +86,7 @@ public struct TensorIOError: Error, Sendable, Equatable, CustomStringConvertible
       case .device(let reason): return reason.description
       case .system(let operation, let errno): return "\(operation): \(errno)"
       case .notRegularFile: return "not a regular file"
+      case .destinationExists: return "exists (not overwritten without --force)"
       case .internalFailure(let detail): return "internal error: \(detail)"
       }
     }

@@ -138,6 +138,22 @@ extension FilePath {
   func unlink() throws(Errno) {
     try retryingInterrupts { withPlatformString { Glibc.unlink($0) } }
   }
+
+  /// Creates this folder and any missing parents (`mkdir -p`). Wraps `mkdir(2)`.
+  func createDirectories() throws(Errno) {
+    var current = root.map { FilePath(root: $0) } ?? FilePath()
+    for component in components {
+      current.append(component)
+      do {
+        try retryingInterrupts { current.withPlatformString { Glibc.mkdir($0, 0o777) } }
+      } catch {
+        guard error == .fileExists else { throw error }
+      }
+    }
+  }
+
+  /// Whether something exists at this path. Wraps `access(2)` with `F_OK`.
+  var exists: Bool { withPlatformString { Glibc.access($0, F_OK) } == 0 }
 }
 
 /// Calls `body` until it returns something other than -1 with `EINTR`; throws the

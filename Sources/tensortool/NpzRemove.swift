@@ -1,0 +1,32 @@
+import ArgumentParser
+import SystemPackage
+import TensorIO
+
+/// `tensortool npz rm ARCHIVE.npz NAME...`: removes members.
+struct NpzRemove: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "rm",
+    abstract: "Remove members from an archive (the archive is unchanged if one is absent).",
+    discussion: """
+      Examples:
+        tensortool npz rm model.npz optimizer_state
+        tensortool npz rm model.npz a b.npy
+      """
+  )
+
+  @Argument(help: ArgumentHelp("The archive to edit.", valueName: "ARCHIVE.npz"))
+  var archive: String
+
+  @Argument(help: ArgumentHelp("The members to remove (with or without .npy).", valueName: "NAME"))
+  var names: [String]
+
+  @Flag(help: "Skip the fsync (the archive is still replaced atomically).")
+  var noSync = false
+
+  func run() throws {
+    try runEdit {
+      try NPZArchive.update(
+        FilePath(archive), adding: [], removing: names, durability: noSync ? .unsynced : .synced)
+    }
+  }
+}
