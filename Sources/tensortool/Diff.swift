@@ -15,8 +15,13 @@ struct Diff: ParsableCommand {
       Prints shape or dtype mismatches, how many elements differ, the largest absolute
       and relative differences and the first differing index.
 
+      Two whole archives (A.npz B.npz) compare member by member: one line per member
+      that differs (only in A, only in B, dtype, shape, elements), nothing for equal
+      ones; exit 0 when both hold the same members and every one is equal (or close).
+
       Examples:
         tensortool diff a.npy b.npy
+        tensortool diff model.npz checkpoint.npz --rtol 1e-6
         tensortool diff --rtol 1e-5 --atol 1e-8 model.npz:w ref.npy --json
       """
   )
@@ -48,6 +53,9 @@ struct Diff: ParsableCommand {
   }
 
   func run() throws {
+    if case .npz(let pathA) = FileSpec(first), case .npz(let pathB) = FileSpec(second) {
+      return try diffArchives(pathA, pathB)
+    }
     let report: ArrayComparison.Report
     do {
       let a = try FileSpec(first).openArray(maxHeaderSize: options.maxHeaderSize)
@@ -73,12 +81,44 @@ struct Diff: ParsableCommand {
     } else if report.isEqual {
       print(report.differing == 0 && rtol == 0 && atol == 0 ? "equal" : "close")
     } else {
-      var line = "\(report.differing) of \(report.count) elements differ"
-      if let index = report.firstIndex { line += "; first at [\(index.map(String.init).joined(separator: ", "))]" }
-      if let value = report.maxAbsolute { line += "; max abs diff \(value)" }
-      if let value = report.maxRelative { line += "; max rel diff \(value)" }
-      print(line)
+      print(Self.describe(report))
     }
     if !report.isEqual { throw ExitCode(1) }
+  }
+
+  /// `K of N elements differ; first at [i, j]; max abs diff ...; max rel diff ...`.
+  static func describe(_ report: ArrayComparison.Report) -> String {
+    var line = "\(report.differing) of \(report.count) elements differ"
+    if let index = report.firstIndex { line += "; first at [\(index.map(String.init).joined(separator: ", "))]" }
+    if let value = report.maxAbsolute { line += "; max abs diff \(value)" }
+    if let value = report.maxRelative { line += "; max rel diff \(value)" }
+    return line
+  }
+
+  /// Two archives, member by member (`ArchiveDiff`).
+  private func diffArchives(_ pathA: String, _ pathB: String) throws {
+    let rows: [ArchiveDiff.Row]
+    do {
+      let a = try NPZArchive(path: FilePath(pathA), maxHeaderSize: options.maxHeaderSize)
+      let b = try NPZArchive(path: FilePath(pathB), maxHeaderSize: options.maxHeaderSize)
+      rows = try ArchiveDiff.compare(a, b, rtol: rtol, atol: atol, nanEqual: !nanDiffers)
+    } catch {
+      reportError(error)
+      throw ExitCode(2)
+    }
+    let equal = rows.allSatisfy { $0.status == .equal || $0.status == .close }
+    if json {
+      print(
+        JSONValue.object([
+          ("equal", .bool(equal)),
+          (
+            "members",
+            .array(rows.map { .object([("name", .string($0.name)), ("status", .string($0.status.rawValue))]) })
+          ),
+        ]).rendered)
+    } else {
+      for row in rows { if let line = row.line { print(line) } }
+    }
+    if !equal { throw ExitCode(1) }
   }
 }

@@ -107,3 +107,49 @@ struct NPZEditTests {
     #expect(try tool("npz", "extract", archive, "missing", "-C", out).status == 1)
   }
 }
+
+/// `tensortool diff A.npz B.npz`: member by member.
+@Suite("archive diff", .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
+struct ArchiveDiffTests {
+  @Test("one line per differing member, nothing for equal ones; --json statuses; exit 0, 1 or 2")
+  func members() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let a = dir.appendingPathComponent("a.npz").path
+    let b = dir.appendingPathComponent("b.npz").path
+    let same = dir.appendingPathComponent("same.npz").path
+    try Support.python(
+      """
+      import numpy as np, sys
+      x = np.arange(6, dtype='<f4').reshape(2, 3)
+      np.savez(sys.argv[1], same=x, close=x, dtype=x, shape=x, gone=x)
+      y = x.copy(); y[1, 2] += 1e-6
+      np.savez_compressed(sys.argv[2], same=x, close=y, dtype=x.astype('<f8'), shape=x.T, new=x)
+      np.savez_compressed(sys.argv[3], same=x, close=x, dtype=x, shape=x, gone=x)
+      """, a, b, same)
+    let result = try Support.run([CLITests.binary, "diff", a, b])
+    #expect(result.status == 1)
+    let lines = result.stdout.split(separator: "\n").map(String.init)
+    #expect(lines.count == 5, "\(result.stdout)")
+    #expect(
+      lines.first?.hasPrefix("close: 1 of 6 elements differ; first at [1, 2]; max abs diff 9.5367431640625e-07") == true
+    )
+    #expect(
+      Array(lines.dropFirst()) == [
+        "dtype: dtype <f4 vs <f8", "shape: shape (2, 3) vs (3, 2)", "only in A: gone", "only in B: new",
+      ])
+    let json = try Support.run([CLITests.binary, "diff", a, b, "--rtol", "1e-5", "--json"])
+    #expect(json.status == 1)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+    let statuses = (object["members"] as? [[String: Any]] ?? []).map { "\($0["name"] ?? ""):\($0["status"] ?? "")" }
+    #expect(
+      statuses == [
+        "same:equal", "close:close", "dtype:dtype_differs", "shape:shape_differs", "gone:only_in_a", "new:only_in_b",
+      ])
+    #expect(object["equal"] as? Bool == false)
+    // The same arrays, stored in one and deflated in the other: equal, nothing printed.
+    let equal = try Support.run([CLITests.binary, "diff", a, same])
+    #expect(equal.status == 0 && equal.stdout.isEmpty)
+    #expect(try Support.run([CLITests.binary, "diff", a, dir.appendingPathComponent("none.npz").path]).status == 2)
+  }
+}
