@@ -1,4 +1,6 @@
 import Foundation
+import Glibc
+import TensorIO
 import Testing
 
 /// `tensortool npz add | rm | mv | extract` on archives numpy wrote, checked by numpy and
@@ -151,5 +153,73 @@ struct ArchiveDiffTests {
     let equal = try Support.run([CLITests.binary, "diff", a, same])
     #expect(equal.status == 0 && equal.stdout.isEmpty)
     #expect(try Support.run([CLITests.binary, "diff", a, dir.appendingPathComponent("none.npz").path]).status == 2)
+  }
+}
+
+/// `tensortool create` and `NDArray(creating:)`.
+@Suite("create", .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
+struct CreateTests {
+  @Test("headers equal open_memmap's, fill values equal numpy's casts, zeros are sparse, DST kept without --force")
+  func create() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+    let cases: [(String, [String], String)] = [
+      ("a", ["--dtype", "<f4", "--shape", "3,4"], "np.zeros((3, 4), '<f4')"),
+      ("b", ["--dtype", ">i2", "--shape", "5", "--order", "F", "--fill=-7"], "np.full(5, -7, '>i2')"),
+      ("c", ["--dtype", "<M8[s]", "--shape", "2,2", "--fill", "NaT"], "np.full((2, 2), 'NaT', '<M8[s]')"),
+      ("d", ["--dtype", "<f8", "--shape", "", "--fill", "nan"], "np.array(np.nan)"),
+      (
+        "e", ["--dtype", "|u1", "--shape", "4,3", "--order", "F", "--fill", "300"], "np.full((4, 3), 300).astype('u1')"
+      ),
+      ("f", ["--dtype", "|b1", "--shape", "2", "--fill", "true"], "np.ones(2, bool)"),
+    ]
+    var checks = "import numpy as np, sys\nd = sys.argv[1]\n"
+    for (name, options, expected) in cases {
+      let result = try Support.run([CLITests.binary, "create", path(name + ".npy")] + options)
+      #expect(result.status == 0, "\(name): \(result.stderr)")
+      let fortran = options.contains("F") ? "True" : "False"
+      checks += """
+        a = np.load(d + '/\(name).npy'); e = \(expected)
+        assert a.dtype == e.dtype and np.array_equal(a, e, equal_nan=True), '\(name)'
+        m = np.lib.format.open_memmap(d + '/\(name)_np.npy', mode='w+', dtype=e.dtype, shape=e.shape, fortran_order=\(fortran)); del m
+        h = open(d + '/\(name)_np.npy', 'rb').read(128)
+        assert open(d + '/\(name).npy', 'rb').read(len(h))[:len(h)] == h, '\(name) header'
+
+        """
+    }
+    try Support.python(checks, dir.path)
+    // 8 GB of zeros: created at once, nearly no blocks on disk.
+    let big = path("big.npy")
+    #expect(try Support.run([CLITests.binary, "create", big, "--dtype", "<f8", "--shape", "1000000000"]).status == 0)
+    var info = stat()
+    #expect(stat(big, &info) == 0 && info.st_size == 8_000_000_128 && info.st_blocks < 1024)
+    try? FileManager.default.removeItem(atPath: big)
+    // An existing file is kept unless --force.
+    let before = try Data(contentsOf: URL(fileURLWithPath: path("a.npy")))
+    let refused = try Support.run([CLITests.binary, "create", path("a.npy"), "--dtype", "<i8", "--shape", "2"])
+    #expect(refused.status == 1 && refused.stderr.contains("exists"))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path("a.npy"))) == before)
+    #expect(
+      try Support.run([CLITests.binary, "create", path("a.npy"), "--dtype", "<i8", "--shape", "2", "--force"]).status
+        == 0)
+    #expect(
+      try Support.run([CLITests.binary, "create", path("x.npy"), "--dtype", "<f4", "--shape", "2,-1"]).status != 0)
+  }
+
+  @Test("NDArray(creating:) maps the new file read-write: writes reach the file")
+  func mapped() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("m.npy").path
+    let array = try NDArray(creating: path, dtype: .float64, shape: [2, 3], order: .fortran)
+    try array.setValue(2.5, at: [1, 2])
+    try array.storage.flush()
+    try Support.python(
+      """
+      import numpy as np, sys
+      a = np.load(sys.argv[1])
+      assert a.flags.f_contiguous and a[1, 2] == 2.5 and a.sum() == 2.5
+      """, path)
   }
 }

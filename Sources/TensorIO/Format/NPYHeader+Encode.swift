@@ -34,6 +34,12 @@ extension NPYHeader {
     return (bytes, saved)
   }
 
+  /// The header bytes `np.lib.format.open_memmap(mode='w+')` writes: `fortran_order`
+  /// exactly as requested (unlike `np.save`, even where the layout is also C-contiguous).
+  static func forMemmap(dtype: DType, shape: [Int], order: MemoryOrder) throws(TensorIOError) -> [UInt8] {
+    try NPYHeader(dtype: dtype, shape: shape, fortranOrder: order == .fortran).encoded().bytes
+  }
+
   /// The complete header (magic, version, length, text, padding, newline),
   /// byte-identical to `np.save`'s, choosing version 1.0, else 2.0, else 3.0 as numpy
   /// does. `version` and `headerLength` of the returned header describe the bytes.
