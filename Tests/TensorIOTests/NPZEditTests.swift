@@ -223,3 +223,90 @@ struct CreateTests {
       """, path)
   }
 }
+
+/// `tensortool append`: numpy's concatenate, in place, crash-consistent.
+@Suite("append", .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
+struct AppendTests {
+  @Test("results equal np.concatenate (C along axis 0, F along the last axis, --cast); mismatches change nothing")
+  func concatenate() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try Support.python(
+      """
+      import numpy as np, sys, os
+      d = sys.argv[1]
+      np.save(d + '/c.npy', np.arange(6, dtype='<f4').reshape(2, 3))
+      np.save(d + '/s1.npy', np.ones((1, 3), '<f4'))
+      np.save(d + '/s2.npy', np.full((2, 3), 7, '>f8'))
+      np.save(d + '/f.npy', np.asfortranarray(np.arange(6, dtype='>i2').reshape(3, 2)))
+      np.save(d + '/sf.npy', np.asfortranarray(np.ones((3, 4), '>i2')))
+      np.save(d + '/bad.npy', np.ones((2, 2), '<f4'))
+      # A header with no spare padding: growing the shape by a digit must rewrite the file.
+      for n in range(1, 100000):
+          text = "{'descr': '<i8', 'fortran_order': False, 'shape': (%d,), }" % n
+          if (10 + len(text) + 1) % 64 == 0:
+              break
+      with open(d + '/tight.npy', 'wb') as f:
+          f.write(b'\\x93NUMPY\\x01\\x00' + (len(text) + 1).to_bytes(2, 'little') + text.encode() + b'\\n')
+          f.write(np.arange(n, dtype='<i8').tobytes())
+      np.save(d + '/more.npy', np.arange(10 ** (len(str(n))) - n, dtype='<i8'))
+      open(d + '/n.txt', 'w').write(str(n))
+      """, dir.path)
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+    #expect(try Support.run([CLITests.binary, "append", path("c.npy"), path("s1.npy")]).status == 0)
+    let before = try Data(contentsOf: URL(fileURLWithPath: path("c.npy")))
+    let refused = try Support.run([CLITests.binary, "append", path("c.npy"), path("s2.npy")])
+    #expect(refused.status == 1 && refused.stderr.contains("differs"))
+    let wrongShape = try Support.run([CLITests.binary, "append", path("c.npy"), path("bad.npy"), "--cast"])
+    #expect(wrongShape.status == 1 && wrongShape.stderr.contains("must match"))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path("c.npy"))) == before)
+    #expect(try Support.run([CLITests.binary, "append", path("c.npy"), path("s2.npy"), "--cast"]).status == 0)
+    #expect(try Support.run([CLITests.binary, "append", path("f.npy"), path("sf.npy")]).status == 0)
+    #expect(try Support.run([CLITests.binary, "append", path("new.npy"), path("s1.npy"), path("s1.npy")]).status == 0)
+    #expect(try Support.run([CLITests.binary, "append", path("tight.npy"), path("more.npy")]).status == 0)
+    try Support.python(
+      """
+      import numpy as np, sys
+      d = sys.argv[1]
+      c = np.load(d + '/c.npy')
+      e = np.concatenate([np.arange(6, dtype='<f4').reshape(2, 3), np.ones((1, 3), '<f4'), np.full((2, 3), 7.0)]).astype('<f4')
+      assert c.dtype == np.dtype('<f4') and np.array_equal(c, e)
+      f = np.load(d + '/f.npy')
+      e = np.concatenate([np.arange(6, dtype='>i2').reshape(3, 2), np.ones((3, 4), '>i2')], axis=1)
+      assert f.dtype == np.dtype('>i2') and f.flags.f_contiguous and np.array_equal(f, e)
+      assert np.array_equal(np.load(d + '/new.npy'), np.ones((2, 3), '<f4'))
+      n = int(open(d + '/n.txt').read())
+      t = np.load(d + '/tight.npy')
+      assert np.array_equal(t, np.concatenate([np.arange(n), np.arange(10 ** len(str(n)) - n)])), t.shape
+      """, dir.path)
+  }
+
+  @Test("killed at random moments, DST always loads as the old array or the new one")
+  func killed() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try Support.python(
+      """
+      import numpy as np, subprocess, sys, time, random, os, signal
+      tool, d = sys.argv[1], sys.argv[2]
+      old = np.arange(1 << 20, dtype='<f8').reshape(-1, 4)
+      src = np.ones((1 << 21, 4), '<f8')
+      np.save(d + '/src.npy', src)
+      new = np.concatenate([old, src])
+      rng = random.Random(9)
+      outcomes = {'old': 0, 'new': 0}
+      for i in range(30):
+          np.save(d + '/dst.npy', old)
+          p = subprocess.Popen([tool, 'append', d + '/dst.npy', d + '/src.npy'])
+          time.sleep(rng.uniform(0, 0.25))
+          p.send_signal(signal.SIGKILL)
+          p.wait()
+          a = np.load(d + '/dst.npy')
+          if a.shape == old.shape:
+              assert np.array_equal(a, old); outcomes['old'] += 1
+          else:
+              assert np.array_equal(a, new); outcomes['new'] += 1
+      print(outcomes)
+      """, CLITests.binary, dir.path)
+  }
+}

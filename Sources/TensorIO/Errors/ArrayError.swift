@@ -34,6 +34,10 @@ public enum ArrayError: Sendable, Equatable, CustomStringConvertible {
   case cannotCast(from: String, to: String)
   /// A negative byte count.
   case negativeByteCount(Int)
+  /// Arrays joined along an axis whose other dimensions differ (numpy's concatenate).
+  case dimensionsMismatch(expected: [Int], given: [Int], axis: Int)
+  /// An array whose dtype differs from the one it joins, with no cast asked for.
+  case dtypeMismatch(expected: String, given: String)
 
   /// A short, human-readable statement of the reason.
   public var description: String {
@@ -61,6 +65,11 @@ public enum ArrayError: Sendable, Equatable, CustomStringConvertible {
       return "cannot convert \(from) to \(to): numeric dtypes cast to each other, "
         + "datetime64 and timedelta64 to their own kind and to integers"
     case .negativeByteCount(let count): return "negative byte count \(count)"
+    case .dimensionsMismatch(let expected, let given, let axis):
+      return "all the input array dimensions except for the concatenation axis must match exactly, "
+        + "but along axis \(axis) the array has shape \(given) and the file \(expected)"
+    case .dtypeMismatch(let expected, let given):
+      return "dtype \(given) differs from the file's \(expected) (cast it explicitly)"
     }
   }
 }
