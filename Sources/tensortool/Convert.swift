@@ -114,6 +114,19 @@ struct Convert: ParsableCommand {
       return (target, memoryOrder)
     }
     switch to {
+    case .standardStream:
+      // npy bytes to standard output; a reader that closes the pipe ends this quietly.
+      if compress || level != nil || stored {
+        throw CommandError("--compress and --stored need an .npz destination", path: "-")
+      }
+      let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
+      let (target, memoryOrder) = try plan(array)
+      do throws(TensorIOError) {
+        try Conversion.writeNPY(array, to: .standardOutput, dtype: target, order: memoryOrder)
+      } catch {
+        if case .system(_, .brokenPipe) = error.reason { return }
+        throw error
+      }
     case .npy(let path):
       if compress || level != nil || stored {
         throw CommandError("--compress and --stored need an .npz destination", path: path)

@@ -4,11 +4,17 @@ import TensorIO
 /// A FILE argument: `path.npy`, `path.npz` or `path.npz:member` (split at the first
 /// `.npz:`; the member name may contain `/` and `.`).
 enum FileSpec: CustomStringConvertible {
+  /// `-`: npy bytes on standard input (or, as a destination, to standard output).
+  case standardStream
   case npy(String)
   case npz(String)
   case npzMember(archive: String, member: String)
 
   init(_ text: String) {
+    if text == "-" {
+      self = .standardStream
+      return
+    }
     let bytes = Array(text.utf8)
     let marker = Array(".npz:".utf8)
     if bytes.count >= marker.count,
@@ -27,6 +33,7 @@ enum FileSpec: CustomStringConvertible {
 
   var description: String {
     switch self {
+    case .standardStream: return "-"
     case .npy(let path), .npz(let path): return path
     case .npzMember(let archive, let member): return "\(archive):\(member)"
     }
@@ -38,6 +45,7 @@ enum FileSpec: CustomStringConvertible {
     if case .npy(let path) = self {
       return try NPYFile.map(FilePath(path), mode: .readOnly, maxHeaderSize: maxHeaderSize)
     }
+    if case .standardStream = self { return try NPYFile.read(maxHeaderSize: maxHeaderSize).array }
     guard let (archive, key) = try archiveMember(maxHeaderSize: maxHeaderSize) else {
       throw CommandError("not an array file", path: description)
     }
@@ -48,7 +56,7 @@ enum FileSpec: CustomStringConvertible {
   /// holding exactly one), else nil.
   func archiveMember(maxHeaderSize: Int) throws -> (NPZArchive, String)? {
     switch self {
-    case .npy: return nil
+    case .npy, .standardStream: return nil
     case .npz(let path):
       let archive = try NPZArchive(path: FilePath(path), maxHeaderSize: maxHeaderSize)
       guard archive.members.count == 1, let only = archive.members.first else {
@@ -70,7 +78,7 @@ enum FileSpec: CustomStringConvertible {
     switch self {
     case .npy(let path):
       try NPYFile.save(tensor, to: FilePath(path), durability: durability, transfer: transfer, progress: progress)
-    case .npz, .npzMember:
+    case .npz, .npzMember, .standardStream:
       try write(tensor.detach().cpu(path: transfer).numpy(), durability: durability)
     }
   }
@@ -79,6 +87,13 @@ enum FileSpec: CustomStringConvertible {
   /// `.npz:NAME` destination adds or replaces that member and keeps the others).
   func write(_ array: NDArray, durability: Durability = .synced) throws {
     switch self {
+    case .standardStream:
+      do throws(TensorIOError) {
+        try Conversion.writeNPY(array, to: .standardOutput, dtype: array.dtype, order: array.saveOrder)
+      } catch {
+        if case .system(_, .brokenPipe) = error.reason { return }
+        throw error
+      }
     case .npy(let path):
       try array.write(to: FilePath(path), durability: durability)
     case .npz(let path):

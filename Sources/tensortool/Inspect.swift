@@ -75,20 +75,29 @@ struct Inspect: ParsableCommand {
         let spec = FileSpec(file)
         let report: (json: JSONValue, text: String)
         switch spec {
-        case .npy(let path):
-          let info = try NPYFile.info(at: FilePath(path), maxHeaderSize: options.maxHeaderSize)
-          if verify { _ = try NPYFile.verify(at: FilePath(path), maxHeaderSize: options.maxHeaderSize) }
+        case .npy, .standardStream:
+          // A file is mapped only when stats need it; a stream is read whole (into a
+          // temporary file), which also reads every byte as --verify would.
+          let info: NPYFile.Info
+          let array: () throws -> NDArray
+          if case .npy(let path) = spec {
+            info = try NPYFile.info(at: FilePath(path), maxHeaderSize: options.maxHeaderSize)
+            if verify { _ = try NPYFile.verify(at: FilePath(path), maxHeaderSize: options.maxHeaderSize) }
+            array = { try NPYFile.map(FilePath(path), maxHeaderSize: options.maxHeaderSize) }
+          } else {
+            let streamed = try NPYFile.read(maxHeaderSize: options.maxHeaderSize)
+            info = streamed.info
+            array = { streamed.array }
+          }
           var json = Self.json(path: file, info: info)
           var text = self.json ? "" : Self.text(path: file, info: info)
           if stats, info.header.dtype.isTime {
-            let summary = try TimeStatistics.compute(
-              try NPYFile.map(FilePath(path), maxHeaderSize: options.maxHeaderSize))
+            let summary = try TimeStatistics.compute(try array())
             json = json.adding("stats", Self.timeStatsJSON(summary, dtype: info.header.dtype))
             text += "  stats    " + Self.timeStatsText(summary, dtype: info.header.dtype) + "\n"
           }
           if stats, info.header.dtype.isNumeric {
-            let summary = try ArrayStatistics.compute(
-              try NPYFile.map(FilePath(path), maxHeaderSize: options.maxHeaderSize))
+            let summary = try ArrayStatistics.compute(try array())
             json = json.adding("stats", Self.statsJSON(summary))
             text += "  stats    " + Self.statsText(summary) + "\n"
           }

@@ -56,6 +56,9 @@ struct NpzAdd: ParsableCommand {
         let key: String
         switch spec {
         case .npzMember(_, let member): key = NPZArchive.key(forMemberName: member)
+        case .standardStream:
+          guard let name else { throw CommandError("name the member with --as", path: "-") }
+          key = name
         case .npy(let path), .npz(let path):
           let last = FilePath(path).lastComponent?.string ?? path
           key = NPZArchive.key(forMemberName: last.hasSuffix(".npz") ? String(last.dropLast(4)) : last)

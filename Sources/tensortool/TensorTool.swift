@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import SystemPackage
 import TensorIO
 
@@ -20,6 +21,9 @@ struct TensorTool: ParsableCommand {
   /// (an option whose value is optional, which ArgumentParser does not express) is
   /// short for `--compress --level LEVEL`. Nothing after `--` is touched.
   static func main() {
+    // A closed pipe is a write error (EPIPE) the commands handle, not a signal that
+    // kills the process mid-write.
+    signal(SIGPIPE, SIG_IGN)
     main(expandingAliases(Array(CommandLine.arguments.dropFirst())))
   }
 

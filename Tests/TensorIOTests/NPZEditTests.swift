@@ -310,3 +310,47 @@ struct AppendTests {
       """, CLITests.binary, dir.path)
   }
 }
+
+/// `-` as FILE (npy bytes on standard input) and as convert's destination (standard output).
+@Suite("pipes", .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
+struct PipeTests {
+  @Test("inspect, diff and convert read '-'; convert writes '-'; a closed pipe ends quietly")
+  func pipes() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let source = dir.appendingPathComponent("p.npy").path
+    let expected = dir.appendingPathComponent("expected.npy").path
+    let big = dir.appendingPathComponent("big.npy").path
+    try Support.python(
+      """
+      import numpy as np, sys
+      a = np.arange(12, dtype='>f4').reshape(3, 4)
+      np.save(sys.argv[1], a)
+      np.save(sys.argv[2], np.asfortranarray(a.astype('<f8')))
+      np.save(sys.argv[3], np.zeros(20_000_000, 'f8'))
+      """, source, expected, big)
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+    let inspected = try Support.run([CLITests.binary, "inspect", "--json", "-"], stdin: bytes)
+    #expect(inspected.status == 0 && inspected.stdout.contains("\"descr\": \">f4\""), "\(inspected.stdout)")
+    let diff = try Support.run([CLITests.binary, "diff", "-", source], stdin: bytes)
+    #expect(diff.status == 0 && diff.stdout == "equal\n")
+    let copied = dir.appendingPathComponent("copy.npy").path
+    #expect(try Support.run([CLITests.binary, "convert", "-", copied], stdin: bytes).status == 0)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: copied)) == bytes)
+    // To standard output: np.save's bytes of the converted array.
+    let out = dir.appendingPathComponent("out.npy").path
+    let shell = try Support.run([
+      "bash", "-c", "\"$0\" convert \"$1\" - --dtype '<f8' --order F > \"$2\"", CLITests.binary, source, out,
+    ])
+    #expect(shell.status == 0, "\(shell.stderr)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(contentsOf: URL(fileURLWithPath: expected)))
+    // A reader that stops early: no error, exit status 0.
+    let closed = try Support.run([
+      "bash", "-c", "\"$0\" convert \"$1\" - | head -c 100 > /dev/null; exit ${PIPESTATUS[0]}", CLITests.binary, big,
+    ])
+    #expect(closed.status == 0 && closed.stderr.isEmpty, "\(closed.status) \(closed.stderr)")
+    // Not an npy on stdin: one error line naming '-'.
+    let bad = try Support.run([CLITests.binary, "inspect", "-"], stdin: Data("hello".utf8))
+    #expect(bad.status == 1 && bad.stderr.hasPrefix("tensortool: error: -: "), "\(bad.stderr)")
+  }
+}
