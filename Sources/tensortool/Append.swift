@@ -28,8 +28,7 @@ struct Append: ParsableCommand {
   @Flag(help: "Cast SRC arrays to DST's dtype (numpy's astype) instead of requiring equal dtypes.")
   var cast = false
 
-  @Flag(help: "Skip the fsyncs (the order of writes still holds against a crash of this process).")
-  var noSync = false
+  @OptionGroup var writing: WriteOptions
 
   @OptionGroup var options: ReadOptions
 
@@ -37,7 +36,7 @@ struct Append: ParsableCommand {
     try runEdit {
       let arrays = try sources.map { try FileSpec($0).openArray(maxHeaderSize: options.maxHeaderSize) }
       try NPYFile.append(
-        arrays, to: FilePath(destination), cast: cast, durability: noSync ? .unsynced : .synced,
+        arrays, to: FilePath(destination), cast: cast, durability: writing.durability,
         maxHeaderSize: options.maxHeaderSize)
     }
   }

@@ -58,12 +58,7 @@ struct Convert: ParsableCommand {
   @Flag(help: "Store npz members uncompressed (the default), 64-byte aligned.")
   var stored = false
 
-  @Flag(
-    help: """
-      Skip the fsync: the output is still replaced atomically (no reader ever sees a \
-      partial file) but may be lost on power failure. As fast as np.save, which never syncs.
-      """)
-  var noSync = false
+  @OptionGroup var writing: WriteOptions
 
   @Flag(name: .shortAndLong, help: "No progress bar.")
   var quiet = false
@@ -131,7 +126,7 @@ struct Convert: ParsableCommand {
       if compress || level != nil || stored {
         throw CommandError("--compress and --stored need an .npz destination", path: path)
       }
-      let durability: Durability = noSync ? .unsynced : .synced
+      let durability = writing.durability
       if let (archive, key) = try from.archiveMember(maxHeaderSize: options.maxHeaderSize) {
         // An npz member: a deflated one streams into the output (bounded memory).
         let info = try archive.info(key)
@@ -150,7 +145,7 @@ struct Convert: ParsableCommand {
       let bar = ProgressBar(total: array.count * target.itemSize, label: "convert", quiet: quiet)
       defer { bar.finish() }
       try Conversion.writeNPY(
-        array, to: FilePath(path), dtype: target, order: memoryOrder, durability: noSync ? .unsynced : .synced,
+        array, to: FilePath(path), dtype: target, order: memoryOrder, durability: writing.durability,
         progress: { bar.update($0) })
     case .npz(let path):
       var plans: [NPZArchive.MemberToWrite] = []
@@ -187,7 +182,7 @@ struct Convert: ParsableCommand {
     let total = plans.reduce(0) { $0 + $1.array.count * $1.dtype.itemSize }
     let bar = ProgressBar(total: total, label: "convert", quiet: quiet)
     defer { bar.finish() }
-    let durability: Durability = noSync ? .unsynced : .synced
+    let durability = writing.durability
     if keepingOthers {
       try NPZArchive.update(
         FilePath(path), adding: plans, compression: compression, durability: durability, progress: { bar.update($0) })

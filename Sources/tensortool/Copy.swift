@@ -36,12 +36,7 @@ struct Copy: ParsableCommand {
   @Option(help: "How bytes cross to and from devices: automatic, pageable, staged or registered.")
   var transfer: TransferPath = .automatic
 
-  @Flag(
-    help: """
-      Skip the fsync of output files: still replaced atomically, but may be lost on power \
-      failure (np.save never syncs).
-      """)
-  var noSync = false
+  @OptionGroup var writing: WriteOptions
 
   @Flag(help: "Print JSON: one object with the legs.")
   var json = false
@@ -158,7 +153,7 @@ struct Copy: ParsableCommand {
         let bar = ProgressBar(total: tensor.byteCount, label: "copy to \(destination)", quiet: quiet || json)
         defer { bar.finish() }
         try destination.write(
-          tensor, durability: noSync ? .unsynced : .synced, transfer: transfer, progress: { bar.update($0) })
+          tensor, durability: writing.durability, transfer: transfer, progress: { bar.update($0) })
         legs.append(
           Leg(
             from: previous.description, to: destination.description, bytes: tensor.byteCount,

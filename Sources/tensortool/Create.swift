@@ -36,8 +36,7 @@ struct Create: ParsableCommand {
   @Flag(help: "Replace an existing DST.")
   var force = false
 
-  @Flag(help: "Skip the fsync (the file is still written atomically).")
-  var noSync = false
+  @OptionGroup var writing: WriteOptions
 
   func run() throws {
     try runEdit {
@@ -50,7 +49,7 @@ struct Create: ParsableCommand {
       try NPYFile.create(
         at: FilePath(destination), dtype: dtype, shape: lengths, order: order == .f ? .fortran : .c,
         fill: try fill.map { try Self.value($0, for: dtype) }, overwrite: force,
-        durability: noSync ? .unsynced : .synced)
+        durability: writing.durability)
     }
   }
 

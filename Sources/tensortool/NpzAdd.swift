@@ -36,8 +36,7 @@ struct NpzAdd: ParsableCommand {
   @Flag(help: "Store the new members uncompressed (the default), 64-byte aligned.")
   var stored = false
 
-  @Flag(help: "Skip the fsync (the archive is still replaced atomically).")
-  var noSync = false
+  @OptionGroup var writing: WriteOptions
 
   @OptionGroup var options: ReadOptions
 
@@ -68,7 +67,7 @@ struct NpzAdd: ParsableCommand {
       try NPZArchive.update(
         FilePath(archive), adding: members,
         compression: compress || level != nil ? .deflate(level: level ?? -1) : .stored,
-        durability: noSync ? .unsynced : .synced)
+        durability: writing.durability)
     }
   }
 }

@@ -29,8 +29,7 @@ struct NpzExtract: ParsableCommand {
   @Flag(help: "Overwrite existing files.")
   var force = false
 
-  @Flag(help: "Skip the fsync (each file is still written atomically).")
-  var noSync = false
+  @OptionGroup var writing: WriteOptions
 
   @OptionGroup var options: ReadOptions
 
@@ -38,7 +37,7 @@ struct NpzExtract: ParsableCommand {
     try runEdit {
       let npz = try NPZArchive(path: FilePath(archive), maxHeaderSize: options.maxHeaderSize)
       try npz.extract(
-        names.isEmpty ? nil : names, into: directory, overwrite: force, durability: noSync ? .unsynced : .synced)
+        names.isEmpty ? nil : names, into: directory, overwrite: force, durability: writing.durability)
     }
   }
 }

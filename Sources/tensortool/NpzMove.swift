@@ -23,13 +23,12 @@ struct NpzMove: ParsableCommand {
   @Argument(help: ArgumentHelp("Its new name.", valueName: "NEW"))
   var new: String
 
-  @Flag(help: "Skip the fsync (the archive is still replaced atomically).")
-  var noSync = false
+  @OptionGroup var writing: WriteOptions
 
   func run() throws {
     try runEdit {
       try NPZArchive.update(
-        FilePath(archive), adding: [], renaming: [old: new], durability: noSync ? .unsynced : .synced)
+        FilePath(archive), adding: [], renaming: [old: new], durability: writing.durability)
     }
   }
 }

@@ -20,13 +20,12 @@ struct NpzRemove: ParsableCommand {
   @Argument(help: ArgumentHelp("The members to remove (with or without .npy).", valueName: "NAME"))
   var names: [String]
 
-  @Flag(help: "Skip the fsync (the archive is still replaced atomically).")
-  var noSync = false
+  @OptionGroup var writing: WriteOptions
 
   func run() throws {
     try runEdit {
       try NPZArchive.update(
-        FilePath(archive), adding: [], removing: names, durability: noSync ? .unsynced : .synced)
+        FilePath(archive), adding: [], removing: names, durability: writing.durability)
     }
   }
 }

@@ -45,6 +45,19 @@ struct TensorTool: ParsableCommand {
   }
 }
 
+/// The durability option every command that writes files shares.
+struct WriteOptions: ParsableArguments {
+  @Flag(
+    help: """
+      Skip the fsync: outputs are still replaced atomically, but may be lost on power \
+      failure (np.save never syncs).
+      """)
+  var noSync = false
+
+  /// `.unsynced` with --no-sync, else `.synced`.
+  var durability: Durability { noSync ? .unsynced : .synced }
+}
+
 /// Options every command that reads files shares.
 struct ReadOptions: ParsableArguments {
   @Option(
