@@ -229,13 +229,9 @@ struct TimeCrossCheckTests {
     "convert --dtype between every pair of time units, and to and from integers, equals numpy's astype; --stats prints numpy's dates",
     .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
   func unitCasts() throws {
-    let dir = try Support.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let script = Support.root.appendingPathComponent("Tests/time_crosscheck.py").path
-    let result = try Support.run(["python3", script, CLITests.binary, dir.path])
-    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-    #expect(result.stdout.contains("276 cases, 0 failures"), "\(result.stdout)")
-    #expect(result.stdout.contains("52 stats cases, 0 stats failures"), "\(result.stdout)")
+    let printed = try Support.crossCheck("time_crosscheck.py")
+    #expect(printed.contains("276 cases, 0 failures"), "\(printed)")
+    #expect(printed.contains("52 stats cases, 0 stats failures"), "\(printed)")
   }
 }
 
@@ -246,11 +242,7 @@ struct LongDoubleCrossCheckTests {
     "convert --dtype to and from long double and complex long double equals numpy's astype",
     .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
   func casts() throws {
-    let dir = try Support.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let script = Support.root.appendingPathComponent("Tests/longdouble_crosscheck.py").path
-    let result = try Support.run(["python3", script, CLITests.binary, dir.path])
-    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-    #expect(result.stdout.contains("92 cases, 0 failures"), "\(result.stdout)")
+    let printed = try Support.crossCheck("longdouble_crosscheck.py")
+    #expect(printed.contains("92 cases, 0 failures"), "\(printed)")
   }
 }

@@ -39,6 +39,16 @@ enum Support {
     try #require(result.status == 0, "python3: \(result.stderr)")
   }
 
+  /// Runs the cross-check script `Tests/NAME` against the built `tensortool` in a fresh
+  /// temporary folder and returns what it printed; requires it to succeed.
+  static func crossCheck(_ name: String) throws -> String {
+    let dir = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let result = try run(["python3", root.appendingPathComponent("Tests/" + name).path, CLITests.binary, dir.path])
+    try #require(result.status == 0, "\(name): \(result.stdout)\(result.stderr)")
+    return result.stdout
+  }
+
   /// Runs a program (looked up on PATH) and returns its exit status and output.
   static func run(_ arguments: [String], stdin: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()

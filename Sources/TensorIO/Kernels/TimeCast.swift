@@ -58,26 +58,12 @@ enum TimeCast {
     }
   }
 
-  /// Time values to floats or bools: the int64 count cast as an integer would be (NaT
-  /// is the smallest int64, as in numpy).
+  /// Time values to floats or bools: the int64 count cast as an int64 array would be
+  /// (NaT is the smallest int64, as in numpy), by the numeric cast itself.
   private static func fromTime(
     _ from: UnsafeRawPointer, _ source: DType, _ to: UnsafeMutableRawPointer, _ target: DType, count: Int
   ) throws(TensorIOError) {
-    let read = try reader(source)
-    let swapOut = target.byteOrder.needsSwap
-    func run<D: CastDestination>(_: D.Type) {
-      for i in 0..<count {
-        D(casting: .signed(read(from, i))).store(to: to + i * MemoryLayout<D>.size, swapped: swapOut)
-      }
-    }
-    switch target.kind {
-    case .bool: run(Bool.self)
-    case .float(2): run(Float16.self)
-    case .float(4): run(Float.self)
-    case .float(8): run(Double.self)
-    case .float(16): run(Float80.self)
-    default: throw TensorIOError(.cannotCast(from: source.name, to: target.name))
-    }
+    try Cast.convert(from, DType(.int(bytes: 8), byteOrder: source.byteOrder), to, target, count: count)
   }
 
   /// Floats or bools to time values (`timeValue`).
