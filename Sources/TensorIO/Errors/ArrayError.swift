@@ -63,7 +63,7 @@ public enum ArrayError: Sendable, Equatable, CustomStringConvertible {
     case .notNumeric(let operation, let dtype): return "\(operation) needs a numeric dtype, not \(dtype)"
     case .cannotCast(let from, let to):
       return "cannot convert \(from) to \(to): numeric dtypes cast to each other, "
-        + "datetime64 and timedelta64 to their own kind and to integers"
+        + "datetime64 and timedelta64 to their own kind and to numbers"
     case .negativeByteCount(let count): return "negative byte count \(count)"
     case .dimensionsMismatch(let expected, let given, let axis):
       return "all the input array dimensions except for the concatenation axis must match exactly, "

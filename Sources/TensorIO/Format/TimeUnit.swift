@@ -19,26 +19,6 @@ public struct TimeUnit: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether the unit's length depends on the calendar (years, months).
     public var isCalendar: Bool { self == .year || self == .month }
-
-    /// The unit's length in seconds as a fraction; for years and months, numpy's
-    /// averages for timedeltas (365.2425 days, and a twelfth of that).
-    var seconds: (numerator: UInt64, denominator: UInt64) {
-      switch self {
-      case .year: return (31_556_952, 1)
-      case .month: return (2_629_746, 1)
-      case .week: return (604_800, 1)
-      case .day: return (86_400, 1)
-      case .hour: return (3_600, 1)
-      case .minute: return (60, 1)
-      case .second: return (1, 1)
-      case .millisecond: return (1, 1_000)
-      case .microsecond: return (1, 1_000_000)
-      case .nanosecond: return (1, 1_000_000_000)
-      case .picosecond: return (1, 1_000_000_000_000)
-      case .femtosecond: return (1, 1_000_000_000_000_000)
-      case .attosecond: return (1, 1_000_000_000_000_000_000)
-      }
-    }
   }
 
   /// The base unit, or nil for generic.

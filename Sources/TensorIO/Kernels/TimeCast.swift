@@ -9,13 +9,14 @@ enum TimeCast {
   static let notATime = Int64.min
 
   /// Whether `astype` from `source` to `target` is a time cast this handles: between
-  /// datetimes, between timedeltas, and between either and integers, floats and bools.
+  /// datetimes, between timedeltas, and between either and integers, floats, complex
+  /// numbers and bools.
   static func casts(from source: DType, to target: DType) -> Bool {
     switch (source.kind, target.kind) {
     case (.datetime, .datetime), (.timedelta, .timedelta): return true
     case (.datetime, let other), (.timedelta, let other), (let other, .datetime), (let other, .timedelta):
       switch other {
-      case .int, .uint, .float, .bool: return true
+      case .int, .uint, .float, .complex, .bool: return true
       default: return false
       }
     default: return false
@@ -46,10 +47,11 @@ enum TimeCast {
   static func convert(
     _ from: UnsafeRawPointer, _ source: DType, _ to: UnsafeMutableRawPointer, _ target: DType, count: Int
   ) throws(TensorIOError) {
-    if case .float = target.kind { return try fromTime(from, source, to, target, count: count) }
-    if case .bool = target.kind { return try fromTime(from, source, to, target, count: count) }
-    if case .float = source.kind { return try toTime(from, source, to, target, count: count) }
-    if case .bool = source.kind { return try toTime(from, source, to, target, count: count) }
+    switch (source.kind, target.kind) {
+    case (_, .float), (_, .complex), (_, .bool): return try fromTime(from, source, to, target, count: count)
+    case (.float, _), (.complex, _), (.bool, _): return try toTime(from, source, to, target, count: count)
+    default: break
+    }
     let read = try reader(source)
     let write = try writer(target)
     let transform = try conversion(from: source, to: target)
@@ -58,7 +60,7 @@ enum TimeCast {
     }
   }
 
-  /// Time values to floats or bools: the int64 count cast as an int64 array would be
+  /// Time values to floats, complex numbers or bools: the int64 count cast as an int64 array would be
   /// (NaT is the smallest int64, as in numpy), by the numeric cast itself.
   private static func fromTime(
     _ from: UnsafeRawPointer, _ source: DType, _ to: UnsafeMutableRawPointer, _ target: DType, count: Int
@@ -66,7 +68,7 @@ enum TimeCast {
     try Cast.convert(from, DType(.int(bytes: 8), byteOrder: source.byteOrder), to, target, count: count)
   }
 
-  /// Floats or bools to time values (`timeValue`).
+  /// Floats, complex numbers (their real part) or bools to time values (`timeValue`).
   private static func toTime(
     _ from: UnsafeRawPointer, _ source: DType, _ to: UnsafeMutableRawPointer, _ target: DType, count: Int
   ) throws(TensorIOError) {
@@ -83,6 +85,9 @@ enum TimeCast {
     case .float(4): run(Float.self)
     case .float(8): run(Double.self)
     case .float(16): run(Float80.self)
+    case .complex(8): run(Complex<Float>.self)
+    case .complex(16): run(Complex<Double>.self)
+    case .complex(32): run(Complex<Float80>.self)
     default: throw TensorIOError(.cannotCast(from: source.name, to: target.name))
     }
   }
@@ -159,15 +164,15 @@ enum TimeCast {
       guard a.base == nil else { throw TensorIOError(.cannotCast(from: source.name, to: target.name)) }
       return { $0 }
     }
+    // numpy refuses a cast whose conversion factor overflows, calendar casts included.
+    guard let (num, den) = factor(from: a, to: b) else {
+      throw TensorIOError(.cannotCast(from: source.name, to: target.name))
+    }
     if calendar && (baseA.isCalendar || baseB.isCalendar) {
       return { value in
         guard value != notATime else { return notATime }
-        let days = toDays(value, unit: a)
-        return fromDays(days, unit: b)
+        return TimeCalendar.value(of: TimeCalendar.date(of: value, unit: a), unit: b)
       }
-    }
-    guard let (num, den) = factor(from: a, to: b) else {
-      throw TensorIOError(.cannotCast(from: source.name, to: target.name))
     }
     return { value in
       guard value != notATime else { return notATime }
@@ -175,22 +180,56 @@ enum TimeCast {
     }
   }
 
-  /// `(a * ma) / (b * mb)` in lowest terms, as int64 numerator and denominator; nil when
-  /// either does not fit (numpy refuses such casts too).
+  /// numpy's conversion factor from unit `a` to unit `b` (`get_datetime_conversion_factor`):
+  /// `(a * ma) / (b * mb)` in lowest terms, years and months counted by their average
+  /// over the 400-year cycle. Nil where numpy reports an overflow: a factor between base
+  /// units of 2^56 or more. As in numpy, the multipliers then scale it with wrapping
+  /// unsigned arithmetic.
   static func factor(from a: TimeUnit, to b: TimeUnit) -> (Int64, Int64)? {
     guard let baseA = a.base, let baseB = b.base else { return nil }
-    let (na, da) = baseA.seconds
-    let (nb, db) = baseB.seconds
-    var num = UInt128(na) * UInt128(db) * UInt128(a.multiplier)
-    var den = UInt128(da) * UInt128(nb) * UInt128(b.multiplier)
+    let order = TimeUnit.Base.allCases
+    guard let indexA = order.firstIndex(of: baseA), let indexB = order.firstIndex(of: baseB) else { return nil }
+    let (big, little) = indexA <= indexB ? (baseA, baseB) : (baseB, baseA)
+    var num: UInt64 = 1
+    var den: UInt64 = 1
+    switch (big, little) {
+    case _ where big == little: break
+    case (.year, .month): num = 12
+    case (.year, .week): (num, den) = (146_097, 400 * 7)
+    case (.year, _): (num, den) = (146_097 &* baseFactor(from: .day, to: little), 400)
+    case (.month, .week): (num, den) = (146_097, 400 * 12 * 7)
+    case (.month, _): (num, den) = (146_097 &* baseFactor(from: .day, to: little), 400 * 12)
+    default: num = baseFactor(from: big, to: little)
+    }
+    guard num != 0 else { return nil }
+    if indexA > indexB { swap(&num, &den) }
+    num &*= UInt64(truncatingIfNeeded: a.multiplier)
+    den &*= UInt64(truncatingIfNeeded: b.multiplier)
     let g = gcd(num, den)
-    num /= g
-    den /= g
-    guard num <= UInt128(Int64.max), den <= UInt128(Int64.max) else { return nil }
-    return (Int64(num), Int64(den))
+    // A denominator wrapped to zero or past int64 (multipliers near a billion) is refused
+    // rather than divided by.
+    guard den != 0, den / g <= UInt64(Int64.max) else { return nil }
+    return (Int64(bitPattern: num / g), Int64(den / g))
   }
 
-  private static func gcd(_ a: UInt128, _ b: UInt128) -> UInt128 {
+  /// How many `little` units make one `big` unit (both from weeks down); 0 when the
+  /// product reaches 2^56, numpy's overflow test.
+  private static func baseFactor(from big: TimeUnit.Base, to little: TimeUnit.Base) -> UInt64 {
+    let steps: [(TimeUnit.Base, UInt64)] = [
+      (.week, 7), (.day, 24), (.hour, 60), (.minute, 60), (.second, 1_000), (.millisecond, 1_000),
+      (.microsecond, 1_000), (.nanosecond, 1_000), (.picosecond, 1_000), (.femtosecond, 1_000),
+    ]
+    guard let first = steps.firstIndex(where: { $0.0 == big }) else { return big == little ? 1 : 0 }
+    var factor: UInt64 = 1
+    for (unit, size) in steps[first...] {
+      if unit == little { return factor }
+      factor &*= size
+      if factor & 0xff00_0000_0000_0000 != 0 { return 0 }
+    }
+    return factor  // little is attoseconds
+  }
+
+  private static func gcd(_ a: UInt64, _ b: UInt64) -> UInt64 {
     var (x, y) = (a, b)
     while y != 0 { (x, y) = (y, x % y) }
     return max(x, 1)
@@ -204,67 +243,4 @@ enum TimeCast {
     value < 0 ? (value &* num &- (den &- 1)) / den : (value &* num) / den
   }
 
-  /// `a / b` rounded toward negative infinity (b > 0).
-  @inline(__always)
-  static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-    let q = a / b
-    return (a % b != 0 && a < 0) ? q - 1 : q
-  }
-
-  /// Days since 1970-01-01 of the start of the step `value` in `unit` (a datetime),
-  /// floored for units shorter than a day.
-  private static func toDays(_ value: Int64, unit: TimeUnit) -> Int64 {
-    guard let base = unit.base else { return value }
-    let steps = value &* Int64(unit.multiplier)
-    switch base {
-    case .year: return daysFromCivil(year: 1970 &+ steps, month: 1, day: 1)
-    case .month:
-      return daysFromCivil(year: 1970 &+ floorDivide(steps, 12), month: steps - floorDivide(steps, 12) * 12 + 1, day: 1)
-    default:
-      guard let (num, den) = factor(from: TimeUnit(base), to: TimeUnit(.day)) else { return value }
-      return floorDivide(steps &* num, den)
-    }
-  }
-
-  /// The step of `unit` holding day `days` (a datetime). Finer than a day: the day's
-  /// start; numpy converts through days in the same way.
-  private static func fromDays(_ days: Int64, unit: TimeUnit) -> Int64 {
-    guard let base = unit.base else { return days }
-    let multiplier = Int64(unit.multiplier)
-    switch base {
-    case .year:
-      return floorDivide(civilFromDays(days).year &- 1970, multiplier)
-    case .month:
-      let (year, month) = civilFromDays(days)
-      return floorDivide((year &- 1970) &* 12 &+ (month - 1), multiplier)
-    default:
-      // From years or months to a fixed unit: the first day of that period.
-      guard let (num, den) = factor(from: TimeUnit(.day), to: unit) else { return days }
-      return floorDivide(days &* num, den)
-    }
-  }
-
-  /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-  static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-    let y = month <= 2 ? year &- 1 : year
-    let era = floorDivide(y, 400)
-    let yoe = y &- era &* 400
-    let mp = (month + 9) % 12
-    let doy = (153 * mp + 2) / 5 + day - 1
-    let doe = yoe &* 365 &+ yoe / 4 &- yoe / 100 &+ doy
-    return era &* 146_097 &+ doe &- 719_468
-  }
-
-  /// The year and month of day `days` since 1970-01-01 (proleptic Gregorian).
-  static func civilFromDays(_ days: Int64) -> (year: Int64, month: Int64) {
-    let z = days &+ 719_468
-    let era = floorDivide(z, 146_097)
-    let doe = z &- era &* 146_097
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let month = mp < 10 ? mp + 3 : mp - 9
-    let year = yoe &+ era &* 400 &+ (month <= 2 ? 1 : 0)
-    return (year, month)
-  }
 }

@@ -102,8 +102,8 @@ enum TimeFormat {
       }
     let (days, within) = base == .week ? (steps * 7, Int128(0)) : floorDivMod(steps, perDay)
     guard days >= Int128(Int64.min / 2), days <= Int128(Int64.max / 2) else { return "\(value)" }
-    let (year, month, day) = civil(Int64(days))
-    var text = pad(Int128(year), 4) + "-" + pad(Int128(month), 2) + "-" + pad(Int128(day), 2)
+    let date = TimeCalendar.date(fromDays: Int64(days))
+    var text = pad(Int128(date.year), 4) + "-" + pad(Int128(date.month), 2) + "-" + pad(Int128(date.day), 2)
     if base == .week || base == .day { return text }
     // Time of day: seconds since midnight and the sub-second part.
     let unitsPerSecond = pow10(fraction)
@@ -137,18 +137,5 @@ enum TimeFormat {
       r += b
     }
     return (q, r)
-  }
-
-  /// Year, month and day of day `days` since 1970-01-01 (proleptic Gregorian).
-  static func civil(_ days: Int64) -> (Int64, Int64, Int64) {
-    let z = days + 719_468
-    let era = TimeCast.floorDivide(z, 146_097)
-    let doe = z - era * 146_097
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let day = doy - (153 * mp + 2) / 5 + 1
-    let month = mp < 10 ? mp + 3 : mp - 9
-    return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
   }
 }
