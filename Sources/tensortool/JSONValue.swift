@@ -8,6 +8,8 @@ enum JSONValue {
   case number(Double)
   case bool(Bool)
   case null
+  /// JSON text inserted as it is (already rendered elsewhere).
+  case raw(String)
   case array([JSONValue])
   case object([(String, JSONValue)])
 
@@ -42,6 +44,7 @@ enum JSONValue {
     case .number(let d): out += d.isFinite ? String(d) : "null"
     case .bool(let b): out += b ? "true" : "false"
     case .null: out += "null"
+    case .raw(let text): out += text
     case .array(let items):
       out += "["
       for (i, item) in items.enumerated() {

@@ -38,6 +38,14 @@ public enum ArrayError: Sendable, Equatable, CustomStringConvertible {
   case dimensionsMismatch(expected: [Int], given: [Int], axis: Int)
   /// An array whose dtype differs from the one it joins, with no cast asked for.
   case dtypeMismatch(expected: String, given: String)
+  /// An index expression that is not numpy basic indexing (the text and why).
+  case invalidIndex(String, reason: String)
+  /// More indices than the array has dimensions (numpy's IndexError).
+  case tooManyIndices(given: Int, dimensions: Int)
+  /// More than one `...` in an index.
+  case multipleEllipses
+  /// A field name a structured dtype does not have (or a dtype without fields).
+  case noField(String)
 
   /// A short, human-readable statement of the reason.
   public var description: String {
@@ -70,6 +78,11 @@ public enum ArrayError: Sendable, Equatable, CustomStringConvertible {
         + "but along axis \(axis) the array has shape \(given) and the file \(expected)"
     case .dtypeMismatch(let expected, let given):
       return "dtype \(given) differs from the file's \(expected) (cast it explicitly)"
+    case .invalidIndex(let text, let reason): return "invalid index '\(text)': \(reason)"
+    case .tooManyIndices(let given, let dimensions):
+      return "too many indices for array: array is \(dimensions)-dimensional, but \(given) were indexed"
+    case .multipleEllipses: return "an index can only have a single ellipsis ('...')"
+    case .noField(let name): return "no field of name \(name)"
     }
   }
 }
