@@ -62,13 +62,16 @@ struct Show: ParsableCommand {
       do {
         if let field { array = try array.field(field) }
         let parsed = try ArrayIndex(parsing: index)
+        // No INDEX prints the array itself (a 0-d array stays one); an index, even
+        // `[()]`, gives numpy's scalar when it picks one element.
+        let scalar = !index.isEmpty && parsed.selectsElement(rank: array.rank)
         array = try array.subscripted(parsed)
         if json {
           print(try ShowJSON.document(path: spec.description, index: parsed, array: array).rendered)
         } else {
           let printOptions = PrintOptions(
             threshold: threshold, edgeItems: edgeitems, precision: precision, lineWidth: linewidth)
-          print(try array.printed(options: printOptions))
+          print(try array.printed(options: printOptions, scalar: scalar))
         }
       } catch let error as TensorIOError where error.path == nil {
         throw error.naming(spec.description)

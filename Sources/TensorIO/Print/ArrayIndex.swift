@@ -78,6 +78,12 @@ public struct ArrayIndex: Sendable, Hashable, CustomStringConvertible {
     return "[" + parts.joined(separator: ", ") + "]"
   }
 
+  /// Whether numpy gives a scalar, not an array, for this index on an array of `rank`
+  /// dimensions: an integer for every axis and no `...`.
+  public func selectsElement(rank: Int) -> Bool {
+    items.count == rank && items.allSatisfy { if case .index = $0 { return true } else { return false } }
+  }
+
   /// The view this index selects from `layout`: numpy's rules, numpy's IndexError
   /// messages. No element is read.
   public func apply(to layout: ArrayLayout) throws(TensorIOError) -> ArrayLayout {

@@ -24,11 +24,14 @@ public struct PrintOptions: Sendable, Hashable {
 extension HostArray {
   /// What `print(a)` prints in numpy 2.x for this array: `str()` of the element for a
   /// 0-d array, else `np.array2string` with numpy's separators, wrapping and
-  /// summarisation. Reads only the elements shown.
-  public func printed(options: PrintOptions = PrintOptions()) throws(TensorIOError) -> String {
+  /// summarisation. Reads only the elements shown. `scalar`: print the 0-d array as
+  /// the numpy scalar an element index gives (`a[1, 2]`), whose `str()` differs from a
+  /// 0-d array's for bytes (`b'ab'`, not `np.bytes_(b'ab')`).
+  public func printed(options: PrintOptions = PrintOptions(), scalar: Bool = false) throws(TensorIOError) -> String {
     let storage = try requireHostStorage()
     try storage.checkOpen()
-    return ArrayPrinter(layout: layout, base: UnsafeRawPointer(storage.mutableBase), options: options).text()
+    return ArrayPrinter(layout: layout, base: UnsafeRawPointer(storage.mutableBase), options: options, scalar: scalar)
+      .text()
   }
 }
 
@@ -38,6 +41,7 @@ struct ArrayPrinter {
   let layout: ArrayLayout
   let base: UnsafeRawPointer
   let options: PrintOptions
+  let scalar: Bool
 
   /// The element at a full index of the array.
   private func element(_ index: [Int]) -> PrintValue {
@@ -48,7 +52,7 @@ struct ArrayPrinter {
 
   func text() -> String {
     let shape = layout.shape
-    if shape.isEmpty { return ScalarText.string(element([]), dtype: layout.dtype) }
+    if shape.isEmpty { return ScalarText.string(element([]), dtype: layout.dtype, zeroDimensionalArray: !scalar) }
     if layout.count == 0 { return "[]" }
     let summarise = layout.count > options.threshold
     let edge = options.edgeItems

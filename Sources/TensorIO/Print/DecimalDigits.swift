@@ -126,7 +126,36 @@ extension PrintableFloat {
   var shortestDigits: DecimalDigits {
     guard !isZero else { return .zero }
     let text = magnitude.description
+    // Swift prints integral values below about 2^(significand bits + 2) in full
+    // (`33024.0` for Float16), where Dragon4 stops at the shortest digits (`3.302e+04`).
+    if !text.contains("e"), magnitude.ulp > 1, let value = UInt128(exactly: magnitude),
+      let ulp = UInt128(exactly: magnitude.ulp)
+    {
+      return Self.shortestIntegral(value, ulp: ulp, powerOfTwo: significandBitPattern == 0)
+    }
     return DecimalDigits(text: Substring(text)) ?? exactDigits
+  }
+
+  /// The shortest digits of an integral value whose neighbours are `ulp` apart (`ulp /
+  /// 2` below a power of two): the value rounded half to even to the fewest
+  /// significant digits that stay strictly inside its rounding interval, as Dragon4.
+  private static func shortestIntegral(_ value: UInt128, ulp: UInt128, powerOfTwo: Bool) -> DecimalDigits {
+    let text = String(value)
+    let above = ulp / 2
+    let below = powerOfTwo ? ulp / 4 : ulp / 2
+    var divisor: UInt128 = 1
+    for _ in 1..<text.count { divisor *= 10 }
+    while divisor > 1 {
+      var q = value / divisor
+      let r = value % divisor
+      if r > divisor / 2 || (r == divisor / 2 && q % 2 == 1) { q += 1 }
+      let (candidate, overflow) = q.multipliedReportingOverflow(by: divisor)
+      if !overflow && (candidate >= value ? candidate - value < above : value - candidate < below) {
+        return DecimalDigits(text: Substring(String(candidate))) ?? .zero
+      }
+      divisor /= 10
+    }
+    return DecimalDigits(text: Substring(text)) ?? .zero
   }
 
   /// Every digit of `|self|` (a binary fraction always has a finite expansion).

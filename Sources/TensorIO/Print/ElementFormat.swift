@@ -63,9 +63,9 @@ struct ElementFormat {
     }
   }
 
-  /// `str(np.void(b'...'))` for raw bytes: every byte as `\xhh`.
+  /// `str(np.void(b'...'))` for raw bytes: every byte as `\xHH`.
   static func voidText(_ bytes: [UInt8]) -> String {
-    "b'" + bytes.map { b in "\\x" + (b < 16 ? "0" : "") + String(b, radix: 16) }.joined() + "'"
+    "b'" + bytes.map { b in "\\x" + (b < 16 ? "0" : "") + String(b, radix: 16, uppercase: true) }.joined() + "'"
   }
 
   static func integerText(_ value: PrintValue) -> String {

@@ -24,8 +24,9 @@ struct FloatText {
   var plusSign = false
   /// Pad the whole part (sign included) with spaces on the left to this width.
   var padLeft = 0
-  /// Pad the fraction with spaces on the right to this width (positional).
-  var padRight = 0
+  /// Pad the fraction with spaces on the right to this width (positional); nil: no
+  /// padding (numpy's -1).
+  var padRight: Int?
   /// At least this many exponent digits (scientific; numpy's default is 2).
   var exponentDigits = 2
 
@@ -71,7 +72,7 @@ struct FloatText {
       }
     }
     var text = (point ? "." : "") + String(decoding: digits.map { $0 + UInt8(ascii: "0") }, as: UTF8.self)
-    if positional && padRight >= digits.count {
+    if positional, let padRight, padRight >= digits.count {
       if trim == .pointAndZeros && digits.isEmpty { text += " " }
       text += String(repeating: " ", count: padRight - digits.count)
     }

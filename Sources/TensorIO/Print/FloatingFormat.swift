@@ -14,9 +14,10 @@ struct FloatingFormat<T: PrintableFloat> {
     let magnitudes = finite.filter { $0 != 0 }.map(\.magnitude)
     if let largest = magnitudes.max(), let smallest = magnitudes.min() {
       // Compared in the element's own type, as numpy compares its scalars with
-      // Python floats.
+      // Python floats. numpy 2.2 on: scientific from 10^min(8, decimal precision of
+      // the type) up (1e3 for float16, 1e6 for float32).
       scientific =
-        largest >= T(1e8 as Double)
+        largest >= T(T.scientificCutoff(scalar: false))
         || (!suppressSmall && (smallest < T(0.0001 as Double) || largest / smallest > T(1000 as Double)))
     }
     if finite.isEmpty {
@@ -45,18 +46,20 @@ struct FloatingFormat<T: PrintableFloat> {
       text.padRight = text.exponentDigits + 2 + fractionWidth
     } else {
       let probe = FloatText(precision: precision, trim: .zeros, plusSign: plusSign)
+      var fractionWidth = 0
       for x in finite {
         let (whole, fraction) = probe.positional(x).halves(at: ".")
         text.padLeft = max(text.padLeft, whole.count)
-        text.padRight = max(text.padRight, fraction.count)
+        fractionWidth = max(fractionWidth, fraction.count)
       }
+      text.padRight = fractionWidth
       text.trim = .zeros
       text.minDigits = 0
     }
     if finite.count != data.count {
       // Room for nan and inf (and its sign) in the column.
       let negativeInfinity = plusSign || data.contains { $0.isInfinite && $0 < 0 }
-      let offset = text.padRight + 1
+      let offset = (text.padRight ?? 0) + 1
       text.padLeft = max(text.padLeft, 3 - offset, 3 + (negativeInfinity ? 1 : 0) - offset)
     }
   }
@@ -65,14 +68,28 @@ struct FloatingFormat<T: PrintableFloat> {
   func callAsFunction(_ x: T) -> String {
     guard x.isFinite else {
       let word = x.isNaN ? (text.plusSign ? "+nan" : "nan") : (x < 0 ? "-inf" : text.plusSign ? "+inf" : "inf")
-      return String(repeating: " ", count: max(0, text.padLeft + text.padRight + 1 - word.count)) + word
+      return String(repeating: " ", count: max(0, text.padLeft + (text.padRight ?? 0) + 1 - word.count)) + word
     }
     return scientific ? text.scientific(x) : text.positional(x)
   }
 }
 
-/// numpy's `str()` of a float scalar: the shortest digits, positional between 1e-4 and
-/// 1e16 (`1.0`, `0.5`), scientific outside (`1e+16`, `1.5e-05`).
+extension PrintableFloat {
+  /// From this magnitude up numpy prints the type in scientific notation: 10 to the
+  /// type's decimal precision (numpy 2.2 on), capped at 1e8 in arrays and 1e16 for a
+  /// scalar's `str()`.
+  static func scientificCutoff(scalar: Bool) -> Double {
+    switch significandBitCount {
+    case 10: return 1e3
+    case 23: return 1e6
+    default: return scalar ? 1e16 : 1e8
+    }
+  }
+}
+
+/// numpy's `str()` of a float scalar: the shortest digits, positional from 1e-4 up to
+/// the type's cutoff (1e16 for float64: `1.0`, `0.5`), scientific outside (`1e+16`,
+/// `1.5e-05`).
 enum FloatScalarText {
   /// 1e-4 as a long double, numpy's threshold constant `1.e-4L`.
   private static let smallThreshold = Float80("1e-4") ?? 0.0001
@@ -88,7 +105,7 @@ enum FloatScalarText {
       return x < 0 ? "-inf" : plusSign ? "+inf" : "inf"
     }
     let magnitude = Float80(x).magnitude
-    if magnitude == 0 || (magnitude < 1e16 && magnitude >= smallThreshold) {
+    if magnitude == 0 || (magnitude < Float80(T.scientificCutoff(scalar: true)) && magnitude >= smallThreshold) {
       return FloatText(precision: nil, trim: positionalTrim, plusSign: plusSign).positional(x)
     }
     return FloatText(precision: nil, trim: scientificTrim, plusSign: plusSign).scientific(x)

@@ -2,14 +2,15 @@
 /// scalar): floats at full shortest precision, strings without quotes, times as
 /// dates and durations.
 enum ScalarText {
-  static func string(_ value: PrintValue, dtype: DType) -> String {
+  /// `str()` of the element; for a 0-d array numpy prints bytes by their `repr()`.
+  static func string(_ value: PrintValue, dtype: DType, zeroDimensionalArray: Bool = false) -> String {
     switch value {
     case .bool(let b): return b ? "True" : "False"
     case .signed(let n): return String(n)
     case .unsigned(let n): return String(n)
     case .float(let x): return FloatScalarText.string(x)
     case .complex(let re, let im): return complexText(re, im)
-    case .bytes(let b): return PyRepr.repr(.bytes(b))
+    case .bytes(let b): return zeroDimensionalArray ? "np.bytes_(" + PyRepr.repr(.bytes(b)) + ")" : PyRepr.repr(.bytes(b))
     case .text(let s): return s
     case .void(let b): return ElementFormat.voidText(b)
     case .time(let t): return dtype.formatTime(t) ?? String(t)
