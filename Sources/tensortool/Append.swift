@@ -32,12 +32,17 @@ struct Append: ParsableCommand {
 
   @OptionGroup var options: ReadOptions
 
+  @OptionGroup var progress: ProgressOptions
+
   func run() throws {
     try runEdit {
       let arrays = try sources.map { try FileSpec($0).openArray(maxHeaderSize: options.maxHeaderSize) }
-      try NPYFile.append(
-        arrays, to: FilePath(destination), cast: cast, durability: writing.durability,
-        maxHeaderSize: options.maxHeaderSize)
+      let total = arrays.reduce(0) { $0 + $1.byteCount }
+      try progress.run(total: total, label: "append") { done in
+        try NPYFile.append(
+          arrays, to: FilePath(destination), cast: cast, durability: writing.durability,
+          maxHeaderSize: options.maxHeaderSize, progress: done)
+      }
     }
   }
 }

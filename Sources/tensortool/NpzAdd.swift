@@ -40,6 +40,8 @@ struct NpzAdd: ParsableCommand {
 
   @OptionGroup var options: ReadOptions
 
+  @OptionGroup var progress: ProgressOptions
+
   func validate() throws {
     if compress && stored { throw ValidationError("--compress and --stored exclude each other") }
     if let level, !(1...9).contains(level) { throw ValidationError("--level takes a zlib level from 1 to 9") }
@@ -64,10 +66,12 @@ struct NpzAdd: ParsableCommand {
         }
         members.append(.init(name: name ?? key, array: array, dtype: array.dtype, order: array.saveOrder))
       }
-      try NPZArchive.update(
-        FilePath(archive), adding: members,
-        compression: compress || level != nil ? .deflate(level: level ?? -1) : .stored,
-        durability: writing.durability)
+      try progress.run(total: NPZArchive.updateWork(FilePath(archive), adding: members), label: "npz add") { done in
+        try NPZArchive.update(
+          FilePath(archive), adding: members,
+          compression: compress || level != nil ? .deflate(level: level ?? -1) : .stored,
+          durability: writing.durability, progress: done)
+      }
     }
   }
 }

@@ -33,11 +33,18 @@ struct NpzExtract: ParsableCommand {
 
   @OptionGroup var options: ReadOptions
 
+  @OptionGroup var progress: ProgressOptions
+
   func run() throws {
     try runEdit {
       let npz = try NPZArchive(path: FilePath(archive), maxHeaderSize: options.maxHeaderSize)
-      try npz.extract(
-        names.isEmpty ? nil : names, into: directory, overwrite: force, durability: writing.durability)
+      let keys = names.isEmpty ? npz.members.filter(\.isArray).map(\.key) : names
+      let total = keys.reduce(0) { $0 + ((try? npz.info($1).header.dataBytes) ?? 0) }
+      try progress.run(total: total, label: "npz extract") { done in
+        try npz.extract(
+          names.isEmpty ? nil : names, into: directory, overwrite: force, durability: writing.durability,
+          progress: done)
+      }
     }
   }
 }

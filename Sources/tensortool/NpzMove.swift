@@ -25,10 +25,14 @@ struct NpzMove: ParsableCommand {
 
   @OptionGroup var writing: WriteOptions
 
+  @OptionGroup var progress: ProgressOptions
+
   func run() throws {
     try runEdit {
-      try NPZArchive.update(
-        FilePath(archive), adding: [], renaming: [old: new], durability: writing.durability)
+      try progress.run(total: NPZArchive.updateWork(FilePath(archive), adding: []), label: "npz mv") { done in
+        try NPZArchive.update(
+          FilePath(archive), adding: [], renaming: [old: new], durability: writing.durability, progress: done)
+      }
     }
   }
 }

@@ -22,10 +22,15 @@ struct NpzRemove: ParsableCommand {
 
   @OptionGroup var writing: WriteOptions
 
+  @OptionGroup var progress: ProgressOptions
+
   func run() throws {
     try runEdit {
-      try NPZArchive.update(
-        FilePath(archive), adding: [], removing: names, durability: writing.durability)
+      let total = NPZArchive.updateWork(FilePath(archive), adding: [], removing: names)
+      try progress.run(total: total, label: "npz rm") { done in
+        try NPZArchive.update(
+          FilePath(archive), adding: [], removing: names, durability: writing.durability, progress: done)
+      }
     }
   }
 }

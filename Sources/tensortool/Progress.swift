@@ -1,3 +1,4 @@
+import ArgumentParser
 import Dispatch
 import Glibc
 import Synchronization
@@ -74,5 +75,20 @@ extension ProgressBar {
       finish()
     }
     return try body()
+  }
+}
+
+/// `-q/--quiet` for the editing commands, and the bar they draw.
+struct ProgressOptions: ParsableArguments {
+  @Flag(name: .shortAndLong, help: "No progress bar.")
+  var quiet = false
+
+  /// Runs `body` with a bar over `total` bytes (drawn after a second, on a terminal),
+  /// erased at the end; `body` reports the bytes done.
+  @discardableResult
+  func run<T>(total: Int, label: String, _ body: (_ progress: @escaping (Int) -> Void) throws -> T) rethrows -> T {
+    let bar = ProgressBar(total: total, label: label, quiet: quiet)
+    defer { bar.finish() }
+    return try body { bar.update($0) }
   }
 }

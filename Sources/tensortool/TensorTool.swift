@@ -14,7 +14,9 @@ struct TensorTool: ParsableCommand {
       exit status is 1.
       """,
     version: "0.1.0",
-    subcommands: [Inspect.self, Convert.self, Copy.self, Devices.self, Diff.self, Show.self, Npz.self, Create.self, Append.self]
+    subcommands: [
+      Inspect.self, Convert.self, Copy.self, Devices.self, Diff.self, Show.self, Npz.self, Create.self, Append.self,
+    ]
   )
 
   /// Runs the command. One documented alias is expanded first: `--compress=LEVEL`

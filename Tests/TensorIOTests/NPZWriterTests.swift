@@ -79,6 +79,34 @@ struct NPZWriterTests {
     #expect(reports.count >= arrays.filter { $0.array.count > 0 }.count)
   }
 
+  @Test("update, extract and append report their bytes, ending at the work they announce")
+  func editProgress() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = FilePath(dir.appendingPathComponent("e.npz").path)
+    let arrays = try Self.sampleArrays()
+    let plans = arrays.map { NPZArchive.MemberToWrite(name: $0.name, array: $0.array, dtype: .float64, order: .c) }
+    try NPZArchive.write(plans, to: path, compression: .deflate(level: 1), durability: .unsynced)
+    let removed = try #require(plans.first?.name)
+    let total = NPZArchive.updateWork(path, adding: [], removing: [removed])
+    var reports: [Int] = []
+    try NPZArchive.update(path, adding: [], removing: [removed], durability: .unsynced) { reports.append($0) }
+    #expect(total > 0 && reports.last == total && reports == reports.sorted())
+    let npz = try NPZArchive(path: path)
+    reports = []
+    try npz.extract(into: FilePath(dir.appendingPathComponent("out").path), durability: .unsynced) {
+      reports.append($0)
+    }
+    #expect(reports.last == npz.members.reduce(0) { $0 + ((try? npz.info($1.key).header.dataBytes) ?? 0) })
+    let grown = FilePath(dir.appendingPathComponent("g.npy").path)
+    try NPYFile.save(try NDArray([1.0, 2.0], shape: [2]), to: grown)
+    reports = []
+    try NPYFile.append([try NDArray([3.0, 4.0, 5.0], shape: [3])], to: grown, durability: .unsynced) {
+      reports.append($0)
+    }
+    #expect(reports.last == 24)
+  }
+
   @Test("the empty archive is numpy's 22 bytes")
   func emptyArchive() throws {
     let dir = try Support.temporaryDirectory()

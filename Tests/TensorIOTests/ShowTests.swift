@@ -67,12 +67,16 @@ struct ShowTests {
     #expect(try NDArray([Float(0.1)], shape: []).printed() == "0.1")
     let big = try NDArray((0..<2000).map(Int64.init), shape: [2000])
     #expect(try big.printed() == "[   0    1    2 ... 1997 1998 1999]")
-    #expect(try big.printed(options: PrintOptions(threshold: 3000, lineWidth: 20)).hasPrefix("[   0    1    2\n    3    4    5\n"))
+    #expect(
+      try big.printed(options: PrintOptions(threshold: 3000, lineWidth: 20)).hasPrefix(
+        "[   0    1    2\n    3    4    5\n"))
     #expect(try NDArray([Float16(33024)], shape: [1]).printed() == "[3.302e+04]")
     #expect(try NDArray([Float16(1000)], shape: [1]).printed() == "[1.e+03]")
   }
 
-  @Test("show: an npz member, standard input, --field, --json, and errors that name the file", .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
+  @Test(
+    "show: an npz member, standard input, --field, --json, and errors that name the file",
+    .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
   func command() throws {
     let dir = try Support.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -99,7 +103,8 @@ struct ShowTests {
     #expect(result.stdout == "(0, 1e-07)\n", "\(result)")
     result = try tool("show", npz + ":w", "2")
     #expect(result.status == 1)
-    #expect(result.stderr == "tensortool: error: \(npz):w: index 2 is out of bounds for axis 0 with size 2\n", "\(result)")
+    #expect(
+      result.stderr == "tensortool: error: \(npz):w: index 2 is out of bounds for axis 0 with size 2\n", "\(result)")
     result = try tool("show", npy, "--field", "z")
     #expect(result.status == 1 && result.stderr.hasSuffix("no field of name z\n"), "\(result)")
   }

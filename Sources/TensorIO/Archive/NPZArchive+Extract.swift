@@ -5,11 +5,12 @@ extension NPZArchive {
   /// a key makes folders), each converted as `Conversion.writeNPY(member:of:to:)` does
   /// (streamed in bounded memory, atomic). `keys` nil: every array member. Without
   /// `overwrite`, a file already at any destination is an error before anything is
-  /// written. Returns the paths written.
+  /// written. Returns the paths written. `progress` gets the data bytes written so far,
+  /// over all members.
   @discardableResult
   public func extract(
     _ keys: [String]? = nil, into directory: some FilePathConvertible, overwrite: Bool = false,
-    durability: Durability = .synced
+    durability: Durability = .synced, progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) -> [FilePath] {
     let directory = directory.filePath
     var targets: [(String, FilePath)] = []
@@ -21,6 +22,7 @@ extension NPZArchive {
       }
       targets.append((key, path))
     }
+    var finished = 0
     for (key, path) in targets {
       let folder = path.removingLastComponent()
       if !folder.isEmpty {
@@ -30,7 +32,11 @@ extension NPZArchive {
           throw TensorIOError(.system(operation: "create folder", errno: error), path: folder.string)
         }
       }
-      try Conversion.writeNPY(member: key, of: self, to: path, durability: durability)
+      let before = finished
+      try Conversion.writeNPY(member: key, of: self, to: path, durability: durability) { done in
+        progress?(before + done)
+      }
+      finished += try info(key).header.dataBytes
     }
     return targets.map(\.1)
   }

@@ -92,7 +92,8 @@ extension NPZArchive {
   /// `path` that is not a readable zip archive is an error and stays as it is.
   /// `renaming` maps existing members' keys to new keys: the member keeps its place and
   /// its bytes (only its name changes); the old key must exist and the new one must not.
-  /// `progress` counts the plans' data bytes, as for `write(_:to:)`.
+  /// `progress` counts the plans' data bytes, as for `write(_:to:)`, plus the
+  /// compressed bytes of the members copied (`updateWork` is the total).
   public static func update(
     _ path: some FilePathConvertible, adding plans: [MemberToWrite], removing: [String] = [],
     renaming: [String: String] = [:], compression: Compression = .stored,
@@ -138,11 +139,12 @@ extension NPZArchive {
       let zip = ZipWriter(file: file)
       var done = 0
       var placed = Set<Int>()
+      func advance(_ bytes: Int) {
+        done += bytes
+        progress?(done)
+      }
       func add(_ plan: MemberToWrite) throws(TensorIOError) {
-        try writeMember(zip, plan: plan, compression: compression) { bytes in
-          done += bytes
-          progress?(done)
-        }
+        try writeMember(zip, plan: plan, compression: compression, advanced: advance)
       }
       for entry in existing.entries {
         let name = MemberName.key(ofEntry: entry.name)
@@ -152,13 +154,27 @@ extension NPZArchive {
         } else if let newKey = renamed[name] {
           // The same bytes under the new name, `.npy` kept as the member had it.
           let newName = entry.name.hasSuffix(MemberName.suffix) ? MemberName.entry(forKey: newKey) : newKey
-          try zip.copyMember(entry, from: existing, as: newName)
+          try zip.copyMember(entry, from: existing, as: newName, copied: advance)
         } else if !dropped.contains(name) {
-          try zip.copyMember(entry, from: existing)
+          try zip.copyMember(entry, from: existing, copied: advance)
         }
       }
       for (i, plan) in plans.enumerated() where !placed.contains(i) { try add(plan) }
       try zip.finish()
+    }
+  }
+
+  /// The bytes `update` reports through `progress` for these arguments: the plans'
+  /// data bytes and the compressed bytes of the members it copies (0 members when
+  /// there is no archive yet).
+  public static func updateWork(
+    _ path: some FilePathConvertible, adding plans: [MemberToWrite], removing: [String] = []
+  ) -> Int {
+    let planned = plans.reduce(0) { $0 + $1.array.count * $1.dtype.itemSize }
+    guard let existing = try? ZipArchive(path: path.filePath) else { return planned }
+    let skipped = Set(plans.map(\.name) + removing.map { MemberName.key(ofEntry: $0) })
+    return existing.entries.reduce(planned) { total, entry in
+      skipped.contains(MemberName.key(ofEntry: entry.name)) ? total : total + entry.compressedSize
     }
   }
 

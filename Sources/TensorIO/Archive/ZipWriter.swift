@@ -55,7 +55,9 @@ final class ZipWriter {
   /// points and compressed bytes (never inflated), under a new local header without a
   /// data descriptor; a stored member is padded to stay 64-byte aligned. With `newName`
   /// the member is written under that (UTF-8) name instead.
-  func copyMember(_ entry: ZipEntry, from source: ZipArchive, as newName: String? = nil) throws(TensorIOError) {
+  func copyMember(
+    _ entry: ZipEntry, from source: ZipArchive, as newName: String? = nil, copied: (Int) -> Void = { _ in }
+  ) throws(TensorIOError) {
     let start = try source.dataOffset(of: entry, spec: "\(source.path):\(entry.name)")
     // A renamed member is written with a UTF-8 name; otherwise its raw name and flag stay.
     let (name, rawName, flags) =
@@ -73,6 +75,7 @@ final class ZipWriter {
         try source.file.readExactly(at: start + done, into: part)
         try sink(UnsafeRawBufferPointer(part))
         done += part.count
+        copied(part.count)
       }
       return (entry.crc32, entry.restarts)
     }

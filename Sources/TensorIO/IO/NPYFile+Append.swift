@@ -16,7 +16,7 @@ extension NPYFile {
   @discardableResult
   public static func append(
     _ arrays: [NDArray], to path: some FilePathConvertible, cast: Bool = false, durability: Durability = .synced,
-    maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize
+    maxHeaderSize: Int = NPYHeader.defaultMaxHeaderSize, progress: ((Int) -> Void)? = nil
   ) throws(TensorIOError) -> [Int] {
     let path = path.filePath
     var sources = arrays[...]
@@ -70,13 +70,15 @@ extension NPYFile {
           try Conversion.stream(array, to: header.dtype, order: order) { (piece) throws(TensorIOError) in
             try output.write(piece, at: at)
             at += piece.count
+            progress?(at - dataStart)
           }
         }
       }
       return shape
     }
     // 1. The new data after the old, made durable.
-    var offset = header.dataOffset + header.dataBytes
+    let start = header.dataOffset + header.dataBytes
+    var offset = start
     for array in sources {
       try Conversion.stream(array, to: header.dtype, order: order) { (piece) throws(TensorIOError) in
         do throws(Errno) {
@@ -85,6 +87,7 @@ extension NPYFile {
           throw TensorIOError(.system(operation: "write", errno: error), path: path.string)
         }
         offset += piece.count
+        progress?(offset - start)
       }
     }
     do throws(Errno) {

@@ -52,7 +52,9 @@ public struct ArrayIndex: Sendable, Hashable, CustomStringConvertible {
       }
       switch pieces.count {
       case 1:
-        guard let value = try integer(pieces[0]) else { throw TensorIOError(.invalidIndex(text, reason: "an empty component")) }
+        guard let value = try integer(pieces[0]) else {
+          throw TensorIOError(.invalidIndex(text, reason: "an empty component"))
+        }
         items.append(.index(value))
       case 2, 3:
         let step = pieces.count == 3 ? try integer(pieces[2]) : nil

@@ -76,7 +76,9 @@ struct ArrayPrinter {
     let formatter = ElementFormat(dtype: layout.dtype, data: data, options: options)
     let counts = positions.map(\.count)
     var strides = [Int](repeating: 1, count: counts.count)
-    for axis in stride(from: counts.count - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * counts[axis + 1] }
+    for axis in stride(from: counts.count - 2, through: 0, by: -1) {
+      strides[axis] = strides[axis + 1] * counts[axis + 1]
+    }
     return ArrayLayoutText(
       counts: counts, strides: strides, cut: cut, edge: edge, lineWidth: options.lineWidth,
       word: { formatter.format(data[$0]) }
@@ -136,11 +138,15 @@ struct ArrayLayoutText {
     } else {
       let lineSeparator = separator.trimmingTrailingSpaces + String(repeating: "\n", count: counts.count - axis - 1)
       for i in 0..<leading {
-        s += hangingIndent + recurse(axis: axis + 1, start: at(i), hangingIndent: nextIndent, width: nextWidth) + lineSeparator
+        s +=
+          hangingIndent + recurse(axis: axis + 1, start: at(i), hangingIndent: nextIndent, width: nextWidth)
+          + lineSeparator
       }
       if cut[axis] { s += hangingIndent + "..." + lineSeparator }
       for i in stride(from: trailing, to: 1, by: -1) {
-        s += hangingIndent + recurse(axis: axis + 1, start: at(n - i), hangingIndent: nextIndent, width: nextWidth) + lineSeparator
+        s +=
+          hangingIndent + recurse(axis: axis + 1, start: at(n - i), hangingIndent: nextIndent, width: nextWidth)
+          + lineSeparator
       }
       s += hangingIndent + recurse(axis: axis + 1, start: at(n - 1), hangingIndent: nextIndent, width: nextWidth)
     }

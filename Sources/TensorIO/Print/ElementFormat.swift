@@ -7,7 +7,10 @@ struct ElementFormat {
   /// The formatter for `data`, elements of `dtype`. `zeroDimensional`: the data is one
   /// 0-d element (a structured scalar's fields); `floatsAsScalars`: floats print as
   /// their scalar `str()` (numpy's structured scalars do this).
-  init(dtype: DType, data: [PrintValue], options: PrintOptions, zeroDimensional: Bool = false, floatsAsScalars: Bool = false) {
+  init(
+    dtype: DType, data: [PrintValue], options: PrintOptions, zeroDimensional: Bool = false,
+    floatsAsScalars: Bool = false
+  ) {
     switch dtype.kind {
     case .bool:
       let trueText = zeroDimensional ? "True" : " True"
@@ -98,7 +101,8 @@ struct ElementFormat {
     if asScalars {
       return { value in (value.floatValue as? T).map { FloatScalarText.string($0) } ?? "" }
     }
-    let column = FloatingFormat(data.compactMap { $0.floatValue as? T }, precision: options.precision, suppressSmall: false)
+    let column = FloatingFormat(
+      data.compactMap { $0.floatValue as? T }, precision: options.precision, suppressSmall: false)
     return { value in (value.floatValue as? T).map { column($0) } ?? "" }
   }
 

@@ -89,7 +89,8 @@ struct FloatText {
     let d = digits(value, scientific: false)
     let whole =
       d.pointPosition > 0
-      ? String(decoding: (0..<d.pointPosition).map { d.digit(atFractionIndex: $0 - d.pointPosition) + 48 }, as: UTF8.self)
+      ? String(
+        decoding: (0..<d.pointPosition).map { d.digit(atFractionIndex: $0 - d.pointPosition) + 48 }, as: UTF8.self)
       : "0"
     let fraction = (0..<d.fractionDigitCount).map { d.digit(atFractionIndex: $0) }
     let rest = fractionText(fraction, positional: true)

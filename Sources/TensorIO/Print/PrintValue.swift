@@ -62,7 +62,9 @@ enum PrintValue {
       return .record(
         fields.map { field in
           guard !field.shape.isEmpty else { return decode(pointer + field.offset, field.dtype) }
-          let values = (0..<field.elementCount).map { decode(pointer + field.offset + $0 * field.dtype.itemSize, field.dtype) }
+          let values = (0..<field.elementCount).map {
+            decode(pointer + field.offset + $0 * field.dtype.itemSize, field.dtype)
+          }
           return .subarray(shape: field.shape, values: values)
         })
     }

@@ -10,7 +10,8 @@ enum ScalarText {
     case .unsigned(let n): return String(n)
     case .float(let x): return FloatScalarText.string(x)
     case .complex(let re, let im): return complexText(re, im)
-    case .bytes(let b): return zeroDimensionalArray ? "np.bytes_(" + PyRepr.repr(.bytes(b)) + ")" : PyRepr.repr(.bytes(b))
+    case .bytes(let b):
+      return zeroDimensionalArray ? "np.bytes_(" + PyRepr.repr(.bytes(b)) + ")" : PyRepr.repr(.bytes(b))
     case .text(let s): return s
     case .void(let b): return ElementFormat.voidText(b)
     case .time(let t): return dtype.formatTime(t) ?? String(t)
@@ -30,7 +31,8 @@ enum ScalarText {
     let imaginary = FloatScalarText.string(im, positionalTrim: .pointAndZeros, scientificTrim: .pointAndZeros)
     if re == 0 && re.sign == .plus { return imaginary + "j" }
     let real = FloatScalarText.string(re, positionalTrim: .pointAndZeros, scientificTrim: .pointAndZeros)
-    let signed = FloatScalarText.string(im, positionalTrim: .pointAndZeros, scientificTrim: .pointAndZeros, plusSign: true)
+    let signed = FloatScalarText.string(
+      im, positionalTrim: .pointAndZeros, scientificTrim: .pointAndZeros, plusSign: true)
     return "(" + real + signed + "j)"
   }
 }
