@@ -58,6 +58,11 @@ struct Convert: ParsableCommand {
   @Flag(help: "Store npz members uncompressed (the default), 64-byte aligned.")
   var stored = false
 
+  @Option(
+    help: ArgumentHelp(
+      "A safetensors __metadata__ entry for a .safetensors destination (repeatable).", valueName: "KEY=VALUE"))
+  var metadata: [String] = []
+
   @OptionGroup var writing: WriteOptions
 
   @Flag(name: .shortAndLong, help: "No progress bar.")
@@ -76,6 +81,9 @@ struct Convert: ParsableCommand {
 
   func validate() throws {
     if compress && stored { throw ValidationError("--compress and --stored exclude each other") }
+    for item in metadata where !item.contains("=") {
+      throw ValidationError("--metadata takes KEY=VALUE, not '\(item)'")
+    }
     if let level, !(1...9).contains(level) {
       throw ValidationError("--level takes a zlib level from 1 to 9")
     }
@@ -114,7 +122,7 @@ struct Convert: ParsableCommand {
       if compress || level != nil || stored {
         throw CommandError("--compress and --stored need an .npz destination", path: "-")
       }
-      let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
+      let array = try from.openArray(maxHeaderSize: options.maxHeaderSize, upcast: targetDType != nil)
       let (target, memoryOrder) = try plan(array)
       do throws(TensorIOError) {
         try Conversion.writeNPY(array, to: .standardOutput, dtype: target, order: memoryOrder)
@@ -140,7 +148,7 @@ struct Convert: ParsableCommand {
           order: order.map { $0 == .f ? .fortran : .c }, durability: durability, progress: { bar.update($0) })
         return
       }
-      let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
+      let array = try from.openArray(maxHeaderSize: options.maxHeaderSize, upcast: targetDType != nil)
       let (target, memoryOrder) = try plan(array)
       let bar = ProgressBar(total: array.count * target.itemSize, label: "convert", quiet: quiet)
       defer { bar.finish() }
@@ -149,27 +157,100 @@ struct Convert: ParsableCommand {
         progress: { bar.update($0) })
     case .npz(let path):
       var plans: [NPZArchive.MemberToWrite] = []
-      if case .npz(let sourcePath) = from {
-        let archive = try NPZArchive(path: FilePath(sourcePath), maxHeaderSize: options.maxHeaderSize)
-        for member in archive.members {
-          let array = try archive.mapOrLoad(member.key)
+      switch from {
+      case .npz, .safetensors:
+        for (name, array, _) in try namedArrays(from, all: true, upcast: targetDType != nil) {
           let (target, memoryOrder) = try plan(array)
-          plans.append(.init(name: member.key, array: array, dtype: target, order: memoryOrder))
+          plans.append(.init(name: name, array: array, dtype: target, order: memoryOrder))
         }
-      } else {
-        let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
+      default:
+        let array = try from.openArray(maxHeaderSize: options.maxHeaderSize, upcast: targetDType != nil)
         let (target, memoryOrder) = try plan(array)
         plans.append(.init(name: "arr_0", array: array, dtype: target, order: memoryOrder))
       }
       try writeArchive(plans, to: path, compression: compression)
+    case .safetensors(let path), .safetensorsTensor(let path, _):
+      if compress || level != nil || stored || order == .f || byteOrder == .big {
+        throw CommandError(
+          "a safetensors file holds little-endian, C-order, uncompressed data: --order F, --byte-order big, "
+            + "--compress and --stored do not apply", path: path)
+      }
+      var tensors: [SafetensorsFile.TensorToWrite] = []
+      for (name, array, sourceType) in try namedArrays(from, all: true, upcast: targetDType != nil) {
+        if let sourceType, targetDType == nil {
+          tensors.append(.init(name: name, array: array, dtype: sourceType))
+          continue
+        }
+        let (target, _) = try plan(array)
+        guard let type = SafetensorsDType(numpy: target) else {
+          throw TensorIOError(.cannotHoldDType(target.name), path: path)
+        }
+        tensors.append(.init(name: name, array: array, dtype: type))
+      }
+      try writeSafetensors(tensors, to: to, inheriting: from)
     case .npzMember(let path, let member):
-      let array = try from.openArray(maxHeaderSize: options.maxHeaderSize)
+      let array = try from.openArray(maxHeaderSize: options.maxHeaderSize, upcast: targetDType != nil)
       let (target, memoryOrder) = try plan(array)
       let name = NPZArchive.key(forMemberName: member)
       // Into an existing archive: adds or replaces that one member, keeps the others.
       try writeArchive(
         [.init(name: name, array: array, dtype: target, order: memoryOrder)], to: path, compression: compression,
         keepingOthers: true)
+    }
+  }
+
+  /// The arrays SRC names and their names: with `all`, every member of a whole archive
+  /// and every tensor of a whole safetensors file; else the one array. The safetensors
+  /// dtype is given for BF16 and F8 tensors kept as raw bytes (without `upcast`).
+  private func namedArrays(_ from: FileSpec, all: Bool, upcast: Bool) throws -> [(
+    String, NDArray, SafetensorsDType?
+  )] {
+    switch from {
+    case .npz(let path) where all:
+      let archive = try NPZArchive(path: FilePath(path), maxHeaderSize: options.maxHeaderSize)
+      return try archive.members.map { ($0.key, try archive.mapOrLoad($0.key), nil) }
+    case .safetensors(let path) where all:
+      let file = try SafetensorsFile(path: FilePath(path))
+      return try file.tensors.map { info in
+        let array = try file.mapOrLoad(info.name)
+        guard info.dtype.isExtendedFloat else { return (info.name, array, nil) }
+        return upcast ? (info.name, try Upcast.float32(array, from: info.dtype), nil) : (info.name, array, info.dtype)
+      }
+    default:
+      let kept = try from.safetensorsTensor().flatMap { $0.1.dtype.isExtendedFloat && !upcast ? $0.1.dtype : nil }
+      return [(from.arrayName, try from.openArray(maxHeaderSize: options.maxHeaderSize, upcast: upcast), kept)]
+    }
+  }
+
+  /// Writes a safetensors destination: a new file of `tensors` (with the source file's
+  /// metadata when it is a whole safetensors file, and `--metadata`), or for
+  /// `file:NAME` the one tensor added to an existing file under NAME.
+  private func writeSafetensors(_ tensors: [SafetensorsFile.TensorToWrite], to: FileSpec, inheriting from: FileSpec)
+    throws
+  {
+    var entries: [SafetensorsFile.MetadataEntry] = []
+    if case .safetensors(let path) = from { entries = try SafetensorsFile(path: FilePath(path)).metadata }
+    for item in metadata {
+      let (key, value) = item.halvesAtEquals
+      entries.removeAll { $0.key == key }
+      entries.append(.init(key: key, value: value))
+    }
+    let total = tensors.reduce(0) { $0 + $1.array.count * $1.dtype.itemSize }
+    let bar = ProgressBar(total: total, label: "convert", quiet: quiet)
+    defer { bar.finish() }
+    switch to {
+    case .safetensorsTensor(let path, let name):
+      guard tensors.count == 1, var tensor = tensors.first else {
+        throw CommandError("a single tensor goes into \(path):\(name)", path: path)
+      }
+      tensor.name = name
+      try SafetensorsFile.update(
+        FilePath(path), adding: [tensor], metadata: metadata.isEmpty ? nil : entries,
+        durability: writing.durability, progress: { bar.update($0) })
+    default:
+      try SafetensorsFile.write(
+        tensors, metadata: entries, to: FilePath(to.description), durability: writing.durability,
+        progress: { bar.update($0) })
     }
   }
 
@@ -190,5 +271,13 @@ struct Convert: ParsableCommand {
       try NPZArchive.write(
         plans, to: FilePath(path), compression: compression, durability: durability, progress: { bar.update($0) })
     }
+  }
+}
+
+extension String {
+  /// The text before the first `=` and after it.
+  var halvesAtEquals: (String, String) {
+    guard let i = firstIndex(of: "=") else { return (self, "") }
+    return (String(self[..<i]), String(self[index(after: i)...]))
   }
 }

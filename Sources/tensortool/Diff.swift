@@ -58,8 +58,8 @@ struct Diff: ParsableCommand {
     }
     let report: ArrayComparison.Report
     do {
-      let a = try FileSpec(first).openArray(maxHeaderSize: options.maxHeaderSize)
-      let b = try FileSpec(second).openArray(maxHeaderSize: options.maxHeaderSize)
+      let a = try FileSpec(first).openArray(maxHeaderSize: options.maxHeaderSize, upcast: true)
+      let b = try FileSpec(second).openArray(maxHeaderSize: options.maxHeaderSize, upcast: true)
       report = try ArrayComparison.compare(a, b, rtol: rtol, atol: atol, nanEqual: !nanDiffers)
     } catch {
       reportError(error)

@@ -106,6 +106,10 @@ struct Inspect: ParsableCommand {
           report = try inspectArchive(path: path, only: nil)
         case .npzMember(let path, let member):
           report = try inspectArchive(path: path, only: member)
+        case .safetensors(let path):
+          report = try inspectSafetensors(path: path, only: nil)
+        case .safetensorsTensor(let path, let name):
+          report = try inspectSafetensors(path: path, only: name)
         }
         if quiet {
           continue

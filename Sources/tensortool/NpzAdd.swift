@@ -53,17 +53,12 @@ struct NpzAdd: ParsableCommand {
       var members: [NPZArchive.MemberToWrite] = []
       for file in files {
         let spec = FileSpec(file)
-        let array = try spec.openArray(maxHeaderSize: options.maxHeaderSize)
-        let key: String
-        switch spec {
-        case .npzMember(_, let member): key = NPZArchive.key(forMemberName: member)
-        case .standardStream:
-          guard let name else { throw CommandError("name the member with --as", path: "-") }
-          key = name
-        case .npy(let path), .npz(let path):
-          let last = FilePath(path).lastComponent?.string ?? path
-          key = NPZArchive.key(forMemberName: last.hasSuffix(".npz") ? String(last.dropLast(4)) : last)
+        if case .standardStream = spec, name == nil {
+          throw CommandError("name the member with --as", path: "-")
         }
+        // BF16 and F8 tensors become their exact float32 values: numpy has no such dtype.
+        let array = try spec.openArray(maxHeaderSize: options.maxHeaderSize, upcast: true)
+        let key = spec.arrayName
         members.append(.init(name: name ?? key, array: array, dtype: array.dtype, order: array.saveOrder))
       }
       try progress.run(total: NPZArchive.updateWork(FilePath(archive), adding: members), label: "npz add") { done in

@@ -58,7 +58,7 @@ struct Show: ParsableCommand {
   func run() throws {
     try runEdit {
       let spec = FileSpec(file)
-      var array = try spec.openArray(maxHeaderSize: options.maxHeaderSize)
+      var array = try spec.openArray(maxHeaderSize: options.maxHeaderSize, upcast: true)
       do {
         if let field { array = try array.field(field) }
         let parsed = try ArrayIndex(parsing: index)

@@ -133,6 +133,9 @@ enum Support {
     case .device(.call): return "deviceCall"
     case .device(.outOfMemory): return "outOfDeviceMemory"
     case .device(let reason): return leafName(reason)
+    case .safetensors(.headerTooSmall): return "headerTooSmall"
+    case .safetensors(.invalidUTF8): return "invalidUTF8"
+    case .safetensors(let reason): return leafName(reason)
     case .system: return "system"
     case .notRegularFile: return "notRegularFile"
     case .destinationExists: return "destinationExists"

@@ -9,8 +9,8 @@ import SystemPackage
 /// Reasons are grouped by domain, each a typed enum with a case per reason: what is
 /// wrong with an `.npy` file's bytes (`FormatError`), with a zip archive
 /// (`ArchiveError`), with what a caller asked of an array (`ArrayError`), with access
-/// to a tensor's storage (`AccessError`), with a device (`DeviceError`), and the system
-/// calls that failed. Match on the domain and then the case:
+/// to a tensor's storage (`AccessError`), with a device (`DeviceError`), with a
+/// `.safetensors` file (`SafetensorsError`), and the system calls that failed. Match on the domain and then the case:
 ///
 /// ```swift
 /// catch let error as TensorIOError {
@@ -40,6 +40,8 @@ public struct TensorIOError: Error, Sendable, Equatable, CustomStringConvertible
   public init(_ reason: AccessError, path: String? = nil) { self.init(.access(reason), path: path) }
   /// An error about a device.
   public init(_ reason: DeviceError, path: String? = nil) { self.init(.device(reason), path: path) }
+  /// An error about a `.safetensors` file.
+  public init(_ reason: SafetensorsError, path: String? = nil) { self.init(.safetensors(reason), path: path) }
 
   /// The error, tied to `path` unless it already names a file.
   public func naming(_ path: String) -> TensorIOError {
@@ -66,6 +68,8 @@ public struct TensorIOError: Error, Sendable, Equatable, CustomStringConvertible
     case access(AccessError)
     /// A device is unavailable or a driver call failed.
     case device(DeviceError)
+    /// A `.safetensors` file is malformed, or cannot hold what is written.
+    case safetensors(SafetensorsError)
     /// A system call failed: what was being done, and `errno`.
     case system(operation: String, errno: Errno)
     /// The path names something other than a regular file (a folder, a FIFO, a device).
@@ -84,6 +88,7 @@ public struct TensorIOError: Error, Sendable, Equatable, CustomStringConvertible
       case .array(let reason): return reason.description
       case .access(let reason): return reason.description
       case .device(let reason): return reason.description
+      case .safetensors(let reason): return reason.description
       case .system(let operation, let errno): return "\(operation): \(errno)"
       case .notRegularFile: return "not a regular file"
       case .destinationExists: return "exists (not overwritten without --force)"
