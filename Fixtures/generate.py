@@ -386,6 +386,7 @@ def build():
     save_valid("zero_size_V0", np.zeros((4,), dtype="V0"))
 
     build_npz()
+    build_safetensors()
 
     manifest = {
         "generator": "Fixtures/generate.py",
@@ -395,12 +396,16 @@ def build():
         "malformed": malformed,
         "npz_valid": npz_valid,
         "npz_malformed": npz_malformed,
+        "safetensors_version": safetensors_version(),
+        "safetensors_valid": st_valid,
+        "safetensors_malformed": st_malformed,
     }
     with open(os.path.join(HERE, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, ensure_ascii=False, sort_keys=True)
         f.write("\n")
-    print("wrote %d valid and %d malformed .npy fixtures, %d valid and %d malformed .npz fixtures"
-          % (len(valid), len(malformed), len(npz_valid), len(npz_malformed)))
+    print("wrote %d valid and %d malformed .npy fixtures, %d valid and %d malformed .npz fixtures,"
+          " %d valid and %d malformed .safetensors fixtures"
+          % (len(valid), len(malformed), len(npz_valid), len(npz_malformed), len(st_valid), len(st_malformed)))
 
 
 # --- NPZ ------------------------------------------------------------------------------
@@ -657,6 +662,157 @@ def zip64_end_records(data):
     locator = struct.pack("<IIQI", 0x07064B50, 0, z64_offset, 1)
     eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
     return body + record + locator + eocd
+
+
+# --- safetensors ----------------------------------------------------------------------
+# Valid files are written by the reference implementation (the `safetensors` package);
+# malformed ones are crafted, each with the reference's own refusal and the reason
+# TensorIO must give.
+
+ST_VALID = os.path.join(HERE, "safetensors", "valid")
+ST_BAD = os.path.join(HERE, "safetensors", "malformed")
+st_valid = []
+st_malformed = []
+
+
+def safetensors_version():
+    import safetensors
+    return safetensors.__version__
+
+
+def e4m3_to_f32(b):
+    sign = -1.0 if b & 0x80 else 1.0
+    exponent, mantissa = (b >> 3) & 0xF, b & 7
+    if exponent == 0xF and mantissa == 7:
+        return float("nan")
+    if exponent == 0:
+        return sign * mantissa / 8 * 2.0 ** -6
+    return sign * (1 + mantissa / 8) * 2.0 ** (exponent - 7)
+
+
+def extended_as_f32(dtype, raw):
+    """BF16 / F8 raw bytes as their exact float32 values (little-endian bytes)."""
+    if dtype == "BF16":
+        return (np.frombuffer(raw, "<u2").astype("<u4") << 16).tobytes()
+    u = np.frombuffer(raw, "u1")
+    if dtype == "F8_E5M2":
+        return (u.astype("<u2") << 8).view("<f2").astype("<f4").tobytes()
+    return np.array([e4m3_to_f32(int(b)) for b in u], "<f4").tobytes()
+
+
+def add_st(name, data, how):
+    from safetensors import deserialize
+    os.makedirs(ST_VALID, exist_ok=True)
+    with open(os.path.join(ST_VALID, name + ".safetensors"), "wb") as f:
+        f.write(data)
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    tensors = []
+    for tname, info in deserialize(data):
+        entry = {"name": tname, "dtype": info["dtype"], "shape": list(info["shape"]), "sha256": sha(bytes(info["data"]))}
+        if info["dtype"] in ("BF16", "F8_E5M2", "F8_E4M3"):
+            entry["float32_sha256"] = sha(extended_as_f32(info["dtype"], bytes(info["data"])))
+        tensors.append(entry)
+    tensors.sort(key=lambda t: t["name"])
+    st_valid.append({"file": "safetensors/valid/" + name + ".safetensors", "written_by": how,
+                     "metadata": header.get("__metadata__") or {}, "tensors": tensors})
+
+
+def add_st_bad(name, data, reason, reference_reads=False):
+    """A file TensorIO refuses: malformed (the reference refuses it too), or with
+    `reference_reads` a dtype the reference reads that TensorIO refuses by name."""
+    from safetensors import deserialize
+    os.makedirs(ST_BAD, exist_ok=True)
+    with open(os.path.join(ST_BAD, name + ".safetensors"), "wb") as f:
+        f.write(data)
+    try:
+        deserialize(data)
+        said = None
+    except Exception as e:
+        said = "%s: %s" % (type(e).__name__, e)
+    if (said is None) != reference_reads:
+        raise SystemExit("safetensors fixture %s: expected reference_reads=%s, the reference said %r" % (name, reference_reads, said))
+    st_malformed.append({"file": "safetensors/malformed/" + name + ".safetensors", "reason": reason,
+                         "reference": said or "reads it"})
+
+
+def st_header(header, data=b"", raw=None, pad=True):
+    text = raw if raw is not None else json.dumps(header, separators=(",", ":")).encode()
+    if pad and raw is None:
+        text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + data
+
+
+def build_safetensors():
+    from safetensors import TensorSpec, serialize
+    from safetensors.numpy import save
+    for d in (ST_VALID, ST_BAD):
+        shutil.rmtree(d, ignore_errors=True)
+    every = {
+        "bool": rng.random(6) < 0.5,
+        "u8": rng.integers(0, 256, (2, 3), dtype="u1"),
+        "i8": rng.integers(-128, 128, (3,), dtype="i1"),
+        "u16": rng.integers(0, 2**16, (4,), dtype="<u2"),
+        "i16": rng.integers(-2**15, 2**15, (2, 2), dtype="<i2"),
+        "u32": rng.integers(0, 2**32, (3,), dtype="<u4"),
+        "i32": rng.integers(-2**31, 2**31, (3, 1), dtype="<i4"),
+        "u64": rng.integers(0, 2**63, (2,), dtype="<u8") * 2 + 1,
+        "i64": rng.integers(-2**63, 2**63 - 1, (2,), dtype="<i8"),
+        "f16": rng.normal(size=(5,)).astype("<f2"),
+        "f32": rng.normal(size=(2, 3, 2)).astype("<f4"),
+        "f64": np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1e-300, 5e-324]),
+        "c64": (rng.normal(size=3) + 1j * rng.normal(size=3)).astype("<c8"),
+    }
+    for key, a in every.items():
+        add_st("dtype_" + key, save({"t": a}), "safetensors.numpy.save")
+    add_st("every_dtype", save(every), "safetensors.numpy.save")
+    add_st("metadata", save({"w": every["f32"]}, metadata={"format": "pt", "note": "caf\u00e9 \"q\" \\ \n"}),
+           "safetensors.numpy.save with metadata")
+    add_st("scalar_and_empty", save({"scalar": np.array(3.5, "<f4"), "empty": np.zeros((0, 3), "<i4")}),
+           "safetensors.numpy.save")
+    add_st("empty_file", save({}), "safetensors.numpy.save")
+    add_st("names", save({"a/b.c": every["i8"], "\u00e9\u4e2d": every["u8"], "x y": every["bool"]}),
+           "safetensors.numpy.save")
+    add_st("big_endian_source", save({"be": every["f64"].astype(">f8"), "bi": every["i32"].astype(">i4")}),
+           "safetensors.numpy.save of big-endian arrays")
+    # BF16 and F8: numpy has no dtype; the reference writes their raw bytes.
+    bf = np.array([0x3F80, 0xC000, 0x7F80, 0xFF80, 0x7FC0, 0x0001, 0x8000, 0x4049], "<u2")
+    f8 = np.arange(256, dtype="u1")
+    specs = {
+        "bf": TensorSpec(dtype="bfloat16", shape=(2, 4), data_ptr=bf.ctypes.data, data_len=bf.nbytes),
+        "e4m3": TensorSpec(dtype="float8_e4m3fn", shape=(16, 16), data_ptr=f8.ctypes.data, data_len=256),
+        "e5m2": TensorSpec(dtype="float8_e5m2", shape=(256,), data_ptr=f8.ctypes.data, data_len=256),
+        "f": TensorSpec(dtype="float32", shape=(3,), data_ptr=every["f32"].ctypes.data, data_len=12),
+    }
+    add_st("bf16_f8", bytes(serialize(specs)), "safetensors.serialize")
+
+    f4 = b"\0" * 4
+    one = {"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}
+    add_st_bad("empty", b"", "headerTooSmall")
+    add_st_bad("short_length", b"\x01\x00\x00", "headerTooSmall")
+    add_st_bad("header_too_large", struct.pack("<Q", 100_000_001) + b"{}", "headerTooLarge")
+    add_st_bad("length_past_end", struct.pack("<Q", 64) + b"{}", "headerLengthPastEnd")
+    add_st_bad("invalid_utf8", st_header(None, f4, raw=b'{"\xff":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'), "invalidUTF8")
+    add_st_bad("not_json", st_header(None, f4, raw=b'{"a":{"dtype":"F32",'), "invalidJSON")
+    add_st_bad("not_an_object", st_header(None, b"", raw=b"[]"), "invalidJSON")
+    add_st_bad("nul_padding", st_header(None, f4, raw=json.dumps(one, separators=(",", ":")).encode() + b"\0\0"), "invalidJSON")
+    add_st_bad("unknown_dtype", st_header({"a": {"dtype": "F31", "shape": [1], "data_offsets": [0, 4]}}, f4), "invalidJSON")
+    add_st_bad("unsupported_dtype_f4", st_header({"a": {"dtype": "F4", "shape": [2], "data_offsets": [0, 1]}}, b"\0"),
+               "invalidJSON", reference_reads=True)
+    add_st_bad("negative_shape", st_header({"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}, f4), "invalidJSON")
+    add_st_bad("float_shape", st_header({"a": {"dtype": "F32", "shape": [1.0], "data_offsets": [0, 4]}}, f4), "invalidJSON")
+    add_st_bad("three_offsets", st_header({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4, 4]}}, f4), "invalidJSON")
+    add_st_bad("missing_shape", st_header({"a": {"dtype": "F32", "data_offsets": [0, 4]}}, f4), "invalidJSON")
+    add_st_bad("duplicate_field", st_header(None, f4, raw=b'{"a":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}'), "invalidJSON")
+    add_st_bad("metadata_not_strings", st_header({"__metadata__": {"x": 1}, **one}, f4), "invalidJSON")
+    add_st_bad("gap", st_header({"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}, f4 * 2), "invalidOffset")
+    add_st_bad("overlap", st_header({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+                                     "b": {"dtype": "F32", "shape": [1], "data_offsets": [2, 6]}}, b"\0" * 6), "invalidOffset")
+    add_st_bad("end_before_begin", st_header({"a": {"dtype": "F32", "shape": [0], "data_offsets": [4, 0]}}, f4), "invalidOffset")
+    add_st_bad("wrong_byte_count", st_header({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}, f4), "byteCountMismatch")
+    add_st_bad("shape_overflow", st_header({"a": {"dtype": "F32", "shape": [2**40, 2**40], "data_offsets": [0, 4]}}, f4), "sizeOverflow")
+    add_st_bad("trailing_bytes", st_header(one, f4 + b"\0"), "incompleteCoverage")
+    add_st_bad("data_past_end", st_header({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, f4), "incompleteCoverage")
 
 
 if __name__ == "__main__":

@@ -228,11 +228,38 @@ struct Manifest: Decodable {
     var path: String { Support.fixtures.appendingPathComponent(file).path }
   }
 
+  struct SafetensorsTensor: Decodable, Sendable {
+    var name: String
+    var dtype: String
+    var shape: [Int]
+    var sha256: String
+    var float32Sha256: String?
+  }
+
+  struct SafetensorsValid: Decodable, CustomTestStringConvertible, Sendable {
+    var file: String
+    var writtenBy: String
+    var metadata: [String: String]
+    var tensors: [SafetensorsTensor]
+    var testDescription: String { file }
+    var path: String { Support.fixtures.appendingPathComponent(file).path }
+  }
+
+  struct SafetensorsMalformed: Decodable, CustomTestStringConvertible, Sendable {
+    var file: String
+    var reason: String
+    var reference: String
+    var testDescription: String { file }
+    var path: String { Support.fixtures.appendingPathComponent(file).path }
+  }
+
   var numpyVersion: String
   var valid: [Valid]
   var malformed: [Malformed]
   var npzValid: [NPZValid]
   var npzMalformed: [NPZMalformed]
+  var safetensorsValid: [SafetensorsValid]
+  var safetensorsMalformed: [SafetensorsMalformed]
 
   static let shared: Manifest = {
     let url = Support.fixtures.appendingPathComponent("manifest.json")
@@ -242,7 +269,8 @@ struct Manifest: Decodable {
       return try decoder.decode(Manifest.self, from: Data(contentsOf: url))
     } catch {
       return Manifest(
-        numpyVersion: "unreadable manifest: \(error)", valid: [], malformed: [], npzValid: [], npzMalformed: [])
+        numpyVersion: "unreadable manifest: \(error)", valid: [], malformed: [], npzValid: [], npzMalformed: [],
+        safetensorsValid: [], safetensorsMalformed: [])
     }
   }()
 }

@@ -20,7 +20,7 @@ public enum Upcast {
       let p = base + offset
       switch dtype {
       case .bfloat16: out[i] = UInt32(p.loadUnaligned(as: UInt16.self).littleEndian) << 16
-      case .float8E5M2: out[i] = Float(Float16(bitPattern: UInt16(p.load(as: UInt8.self)) << 8)).bitPattern
+      case .float8E5M2: out[i] = e5m2(p.load(as: UInt8.self))
       default: out[i] = e4m3(p.load(as: UInt8.self)).bitPattern
       }
       i += 1
@@ -28,6 +28,14 @@ public enum Upcast {
     guard let layout = ArrayLayout.contiguous(dtype: DType(.float(bytes: 4), byteOrder: .native), shape: array.shape)
     else { throw TensorIOError(.tooLarge(shape: array.shape)) }
     return NDArray(unchecked: storage, layout: layout)
+  }
+
+  /// F8_E5M2 (the top byte of a float16) as float32 bits; NaN payloads are kept as
+  /// numpy's float16 to float32 cast keeps them.
+  static func e5m2(_ bits: UInt8) -> UInt32 {
+    let half = UInt16(bits) << 8
+    guard half & 0x7C00 == 0x7C00 else { return Float(Float16(bitPattern: half)).bitPattern }
+    return UInt32(half & 0x8000) << 16 | 0x7F80_0000 | UInt32(half & 0x03FF) << 13
   }
 
   /// F8_E4M3 (the `fn` variant: bias 7, no infinities, S.1111.111 is NaN).
