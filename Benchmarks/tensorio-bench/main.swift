@@ -14,6 +14,8 @@ import TensorIO
 //   savez, savez-compressed   NPZArchive.write([("a", FILE's array)], to: OUT) unsynced
 //   npz-load   NPZArchive(path: FILE).load("a") (FILE an .npz)
 //   npz-map    NPZArchive(path: FILE).map("a") (FILE an .npz written by savez)
+//   st-open    SafetensorsFile(path: FILE) and its tensor names (safe_open(...).keys())
+//   st-load    every tensor of the .safetensors FILE loaded (safetensors.numpy.load_file)
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -98,6 +100,17 @@ do {
     result = try measure(inner: 200) {
       let value = try NPZArchive(path: file).mapOrLoad("a")
       precondition(value.storage.mappedFile != nil)
+    }
+  case "st-open":
+    result = try measure(inner: 20) {
+      let names = try SafetensorsFile(path: file).tensors.map(\.name)
+      precondition(!names.isEmpty)
+    }
+  case "st-load":
+    result = try measure {
+      let st = try SafetensorsFile(path: file)
+      let arrays = try st.tensors.map { try st.load($0.name) }
+      precondition(!arrays.isEmpty)
     }
   default:
     print("unknown operation \(operation)")
