@@ -152,6 +152,19 @@ struct SafetensorsTests {
     let npz = dir.appendingPathComponent("a.npz").path
     #expect(try tool("npz", "add", npz, mixed + ":bf", "-q").status == 0)
     #expect(try NPZArchive(path: FilePath(npz)).info("bf").header.dtype == DType(.float(bytes: 4), byteOrder: .little))
+    // inspect --stats reads BF16 as its float values; copy takes a tensor to a device
+    // and back to an .npy unchanged.
+    result = try tool("inspect", "--stats", "--json", mixed + ":e4m3")
+    #expect(result.stdout.contains(#""min": -448.0, "max": 448.0"#), "\(result)")
+    let back = dir.appendingPathComponent("back.npy").path
+    result = try tool(
+      "copy", Support.fixtures.appendingPathComponent("safetensors/valid/dtype_f32.safetensors").path + ":t", "sim:0",
+      back, "-q")
+    #expect(result.status == 0, "\(result)")
+    let original = try SafetensorsFile(
+      path: FilePath(Support.fixtures.appendingPathComponent("safetensors/valid/dtype_f32.safetensors").path))
+    #expect(
+      try Support.canonicalBytes(NDArray(contentsOf: FilePath(back))) == Support.canonicalBytes(original.load("t")))
     // Refused: a dtype safetensors has no type for, and Fortran order.
     let c16 = dir.appendingPathComponent("c.npy").path
     try NPYFile.save(try NDArray([Complex<Double>(1, 2)], shape: [1]), to: FilePath(c16))
