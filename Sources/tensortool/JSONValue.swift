@@ -39,7 +39,7 @@ enum JSONValue {
 
   private func render(into out: inout String) {
     switch self {
-    case .string(let s): JSONValue.renderString(s, into: &out)
+    case .string(let s): JSONText.append(s, to: &out)
     case .integer(let n): out += String(n)
     case .number(let d): out += d.isFinite ? String(d) : "null"
     case .bool(let b): out += b ? "true" : "false"
@@ -56,7 +56,7 @@ enum JSONValue {
       out += "{"
       for (i, (key, value)) in members.enumerated() {
         if i > 0 { out += ", " }
-        JSONValue.renderString(key, into: &out)
+        JSONText.append(key, to: &out)
         out += ": "
         value.render(into: &out)
       }
@@ -64,30 +64,4 @@ enum JSONValue {
     }
   }
 
-  private static func renderString(_ s: String, into out: inout String) {
-    out += "\""
-    // Most strings need no escaping: append them whole.
-    if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0x7f }) {
-      out += s
-      out += "\""
-      return
-    }
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if scalar.value < 0x20 || scalar.value == 0x7f {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    out += "\""
-  }
 }

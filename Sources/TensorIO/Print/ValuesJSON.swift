@@ -37,15 +37,16 @@ enum ValuesJSON {
     case .unsigned(let n): out += String(n)
     case .float(let x): out += number(x)
     case .complex(let re, let im): out += "[" + number(re) + ", " + number(im) + "]"
-    case .bytes(let b), .void(let b): string(String(String.UnicodeScalarView(b.map { Unicode.Scalar($0) })), to: &out)
-    case .text(let s): string(s, to: &out)
+    case .bytes(let b), .void(let b):
+      JSONText.append(String(String.UnicodeScalarView(b.map { Unicode.Scalar($0) })), to: &out)
+    case .text(let s): JSONText.append(s, to: &out)
     case .time(let t): out += t == TimeCast.notATime ? "\"NaT\"" : String(t)
     case .record(let parts):
       guard case .structured(let fields, _) = dtype.kind else { return }
       out += "{"
       for (i, (field, part)) in zip(fields, parts).enumerated() {
         if i > 0 { out += ", " }
-        string(field.name, to: &out)
+        JSONText.append(field.name, to: &out)
         out += ": "
         write(part, field.dtype, to: &out)
       }
@@ -78,25 +79,4 @@ enum ValuesJSON {
     return text(x)
   }
 
-  /// A JSON string literal.
-  static func string(_ s: String, to out: inout String) {
-    out += "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if scalar.value < 0x20 {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    out += "\""
-  }
 }

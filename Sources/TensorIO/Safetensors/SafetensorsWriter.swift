@@ -45,7 +45,7 @@ extension SafetensorsFile {
     var first = true
     if !metadata.isEmpty {
       json += "\"__metadata__\":{"
-      json += metadata.map { quoted($0.key) + ":" + quoted($0.value) }.joined(separator: ",")
+      json += metadata.map { JSONText.quoted($0.key) + ":" + JSONText.quoted($0.value) }.joined(separator: ",")
       json += "}"
       first = false
     }
@@ -54,7 +54,7 @@ extension SafetensorsFile {
       let bytes = tensor.array.count * tensor.dtype.itemSize
       if !first { json += "," }
       first = false
-      json += quoted(tensor.name) + ":{\"dtype\":\"" + tensor.dtype.rawValue + "\",\"shape\":["
+      json += JSONText.quoted(tensor.name) + ":{\"dtype\":\"" + tensor.dtype.rawValue + "\",\"shape\":["
       json += tensor.array.shape.map(String.init).joined(separator: ",")
       json += "],\"data_offsets\":[\(offset),\(offset + bytes)]}"
       offset += bytes
@@ -65,31 +65,6 @@ extension SafetensorsFile {
     text += [UInt8](repeating: UInt8(ascii: " "), count: padded - text.count)
     var length = UInt64(text.count).littleEndian
     return withUnsafeBytes(of: &length) { Array($0) } + text
-  }
-
-  /// A JSON string as serde_json writes it: `"` and `\` escaped, control characters as
-  /// `\b \t \n \f \r` or `\u00xx`, everything else as it is (UTF-8).
-  static func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\u{8}": out += "\\b"
-      case "\t": out += "\\t"
-      case "\n": out += "\\n"
-      case "\u{C}": out += "\\f"
-      case "\r": out += "\\r"
-      default:
-        if scalar.value < 0x20 {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return out + "\""
   }
 
   /// Writes `tensors` as a `.safetensors` file byte-identical to the reference's
