@@ -58,19 +58,37 @@ struct Show: ParsableCommand {
   func run() throws {
     try runEdit {
       let spec = FileSpec(file)
-      var array = try spec.openArray(maxHeaderSize: options.maxHeaderSize, upcast: true)
       do {
-        if let field { array = try array.field(field) }
         let parsed = try ArrayIndex(parsing: index)
+        let printOptions = PrintOptions(
+          threshold: threshold, edgeItems: edgeitems, precision: precision, lineWidth: linewidth)
+        if let (archive, key) = try spec.archiveMember(maxHeaderSize: options.maxHeaderSize),
+          try !archive.info(key).isMappable
+        {
+          // A deflated member: inflated only as far as the last element shown.
+          var layout = try archive.info(key).header.layout
+          if let field { layout = try layout.field(field) }
+          let scalar = !index.isEmpty && parsed.selectsElement(rank: layout.shape.count)
+          if json {
+            let (selected, values) = try archive.valuesJSON(key, index: parsed, field: field)
+            print(ShowJSON.document(path: spec.description, index: parsed, layout: selected, values: values).rendered)
+          } else {
+            print(try archive.printed(key, index: parsed, field: field, options: printOptions, scalar: scalar))
+          }
+          return
+        }
+        var array = try spec.openArray(maxHeaderSize: options.maxHeaderSize, upcast: true)
+        if let field { array = try array.field(field) }
         // No INDEX prints the array itself (a 0-d array stays one); an index, even
         // `[()]`, gives numpy's scalar when it picks one element.
         let scalar = !index.isEmpty && parsed.selectsElement(rank: array.rank)
         array = try array.subscripted(parsed)
         if json {
-          print(try ShowJSON.document(path: spec.description, index: parsed, array: array).rendered)
+          print(
+            ShowJSON.document(
+              path: spec.description, index: parsed, layout: array.layout, values: try array.valuesJSON()
+            ).rendered)
         } else {
-          let printOptions = PrintOptions(
-            threshold: threshold, edgeItems: edgeitems, precision: precision, lineWidth: linewidth)
           print(try array.printed(options: printOptions, scalar: scalar))
         }
       } catch let error as TensorIOError where error.path == nil {

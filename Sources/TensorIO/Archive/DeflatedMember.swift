@@ -395,9 +395,12 @@ final class DeflatedMember {
   /// `pieceBytes` (a multiple of the item size): `body` gets every piece but the last
   /// full, with its byte offset in the data. The stream's end, size and CRC-32 are
   /// checked after the last piece; a failure then throws, so `body`'s output must stay
-  /// provisional until this returns. Returns the member's header.
+  /// provisional until this returns. With `through`, only the data's first `through`
+  /// bytes are inflated, and the end and CRC-32 are not checked. Returns the member's
+  /// header.
   func streamData(
-    maxHeaderSize: Int, pieceBytes: Int, _ body: (UnsafeRawBufferPointer, Int) throws(TensorIOError) -> Void
+    maxHeaderSize: Int, pieceBytes: Int, through limit: Int? = nil,
+    _ body: (UnsafeRawBufferPointer, Int) throws(TensorIOError) -> Void
   ) throws(TensorIOError) -> NPYHeader {
     let header = try readHeader(maxHeaderSize: maxHeaderSize)
     let item = max(header.dtype.itemSize, 1)
@@ -405,8 +408,9 @@ final class DeflatedMember {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
     defer { buffer.deallocate() }
     var done = 0
-    while done < header.dataBytes {
-      let want = min(size, header.dataBytes - done)
+    let end = min(header.dataBytes, max(0, limit ?? header.dataBytes))
+    while done < end {
+      let want = min(size, end - done)
       let (filled, _) = try nextData(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]), checksummed: true)
       guard filled == want else {
         throw fail(.truncatedData(expected: header.dataBytes, available: done + filled))
@@ -414,7 +418,7 @@ final class DeflatedMember {
       try body(UnsafeRawBufferPointer(rebasing: buffer[..<want]), done)
       done += want
     }
-    try finish(declared: header.dataOffset + header.dataBytes)
+    if end == header.dataBytes { try finish(declared: header.dataOffset + header.dataBytes) }
     return header
   }
 

@@ -201,13 +201,14 @@ public final class NPZArchive: Sendable {
   /// which map instead. `body` gets each piece and its byte offset; the CRC-32 is
   /// checked after the last one (a mismatch throws then).
   func streamDeflatedData(
-    _ name: String, pieceBytes: Int, _ body: (UnsafeRawBufferPointer, Int) throws(TensorIOError) -> Void
+    _ name: String, pieceBytes: Int, through limit: Int? = nil,
+    _ body: (UnsafeRawBufferPointer, Int) throws(TensorIOError) -> Void
   ) throws(TensorIOError) -> NPYHeader? {
     let (key, entry) = try entry(name)
     guard entry.method == Zip.methodDeflate else { return nil }
     let start = try archive.dataOffset(of: entry, spec: spec(key))
     let reader = try DeflatedMember(archive: archive, entry: entry, start: start, spec: spec(key))
-    return try reader.streamData(maxHeaderSize: maxHeaderSize, pieceBytes: pieceBytes, body)
+    return try reader.streamData(maxHeaderSize: maxHeaderSize, pieceBytes: pieceBytes, through: limit, body)
   }
 
   /// Member `name` loaded into memory (see `load`).

@@ -165,10 +165,10 @@ extension HostArray {
   }
 }
 
-extension HostArray {
-  /// The view of one field of a structured array (numpy's `a[name]`): the field's
+extension ArrayLayout {
+  /// The layout of one field of a structured array (numpy's `a[name]`): the field's
   /// dtype, its subarray shape appended to the array's.
-  public func field(_ name: String) throws(TensorIOError) -> Self {
+  public func field(_ name: String) throws(TensorIOError) -> ArrayLayout {
     guard case .structured(let fields, _) = dtype.kind, let field = fields.first(where: { $0.name == name }) else {
       throw TensorIOError(.noField(name))
     }
@@ -176,10 +176,15 @@ extension HostArray {
     for axis in stride(from: field.shape.count - 2, through: 0, by: -1) {
       inner[axis] = inner[axis + 1] * field.shape[axis + 1]
     }
-    return try withLayout(
-      ArrayLayout(
-        dtype: field.dtype, shape: shape + field.shape, strides: strides + inner,
-        byteOffset: byteOffset + field.offset))
+    return ArrayLayout(
+      dtype: field.dtype, shape: shape + field.shape, strides: strides + inner, byteOffset: byteOffset + field.offset)
+  }
+}
+
+extension HostArray {
+  /// The view of one field of a structured array (numpy's `a[name]`).
+  public func field(_ name: String) throws(TensorIOError) -> Self {
+    try withLayout(layout.field(name))
   }
 }
 

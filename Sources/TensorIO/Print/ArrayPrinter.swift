@@ -30,8 +30,9 @@ extension HostArray {
   public func printed(options: PrintOptions = PrintOptions(), scalar: Bool = false) throws(TensorIOError) -> String {
     let storage = try requireHostStorage()
     try storage.checkOpen()
-    return ArrayPrinter(layout: layout, base: UnsafeRawPointer(storage.mutableBase), options: options, scalar: scalar)
-      .text()
+    let base = UnsafeRawPointer(storage.mutableBase)
+    let dtype = self.dtype
+    return ArrayPrinter(layout: layout, options: options, scalar: scalar).text { PrintValue.decode(base + $0, dtype) }
   }
 }
 
@@ -39,40 +40,44 @@ extension HostArray {
 /// and lays them out as `_formatArray` does.
 struct ArrayPrinter {
   let layout: ArrayLayout
-  let base: UnsafeRawPointer
   let options: PrintOptions
   let scalar: Bool
 
-  /// The element at a full index of the array.
-  private func element(_ index: [Int]) -> PrintValue {
-    var offset = layout.byteOffset
-    for (i, stride) in zip(index, layout.strides) { offset += i * stride }
-    return PrintValue.decode(base + offset, layout.dtype)
-  }
-
-  func text() -> String {
-    let shape = layout.shape
-    if shape.isEmpty { return ScalarText.string(element([]), dtype: layout.dtype, zeroDimensionalArray: !scalar) }
-    if layout.count == 0 { return "[]" }
+  /// The positions shown along each axis, and whether the axis is cut (`...`).
+  private var shown: (positions: [[Int]], cut: [Bool]) {
     let summarise = layout.count > options.threshold
     let edge = options.edgeItems
-    // The positions shown along each axis, and whether the axis is cut.
-    let cut = shape.map { summarise && $0 > 2 * edge }
-    let positions = zip(shape, cut).map { n, isCut in isCut ? Array(0..<edge) + Array((n - edge)..<n) : Array(0..<n) }
-    var data: [PrintValue] = []
-    data.reserveCapacity(positions.reduce(1) { $0 * $1.count })
-    var index = [Int](repeating: 0, count: shape.count)
-    func gather(_ axis: Int) {
-      if axis == shape.count {
-        data.append(element(index))
-        return
-      }
-      for p in positions[axis] {
-        index[axis] = p
-        gather(axis + 1)
-      }
+    let cut = layout.shape.map { summarise && $0 > 2 * edge }
+    let positions = zip(layout.shape, cut).map { n, isCut in
+      isCut ? Array(0..<edge) + Array((n - edge)..<n) : Array(0..<n)
     }
-    gather(0)
+    return (positions, cut)
+  }
+
+  /// The byte offsets (from the storage's start) of the elements printed, in C order of
+  /// their positions: the only elements `text` reads.
+  var shownOffsets: [Int] {
+    guard layout.count > 0 else { return [] }
+    var offsets: [Int] = []
+    let positions = shown.positions
+    func walk(_ axis: Int, _ offset: Int) {
+      guard axis < positions.count else { return offsets.append(offset) }
+      for p in positions[axis] { walk(axis + 1, offset + p * layout.strides[axis]) }
+    }
+    walk(0, layout.byteOffset)
+    return offsets
+  }
+
+  /// The text, reading each element shown through `read` (given its byte offset).
+  func text(_ read: (Int) -> PrintValue) -> String {
+    let shape = layout.shape
+    if shape.isEmpty {
+      return ScalarText.string(read(layout.byteOffset), dtype: layout.dtype, zeroDimensionalArray: !scalar)
+    }
+    if layout.count == 0 { return "[]" }
+    let (positions, cut) = shown
+    let edge = options.edgeItems
+    let data = shownOffsets.map(read)
     let formatter = ElementFormat(dtype: layout.dtype, data: data, options: options)
     let counts = positions.map(\.count)
     var strides = [Int](repeating: 1, count: counts.count)

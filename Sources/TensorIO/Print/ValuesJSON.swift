@@ -10,26 +10,37 @@ extension HostArray {
     let storage = try requireHostStorage()
     try storage.checkOpen()
     let base = UnsafeRawPointer(storage.mutableBase)
-    var out = ""
-    func element(_ offset: Int) {
-      ValuesJSON.write(PrintValue.decode(base + offset, dtype), dtype, to: &out)
-    }
-    func nest(_ axis: Int, _ offset: Int) {
-      guard axis < shape.count else { return element(offset) }
-      out += "["
-      for i in 0..<shape[axis] {
-        if i > 0 { out += ", " }
-        nest(axis + 1, offset + i * strides[axis])
-      }
-      out += "]"
-    }
-    nest(0, byteOffset)
-    return out
+    let dtype = self.dtype
+    return ValuesJSON.render(layout) { PrintValue.decode(base + $0, dtype) }
   }
 }
 
 /// JSON text for decoded elements.
 enum ValuesJSON {
+  /// Every element of `layout` as nested JSON lists, each read through `read` (given
+  /// its byte offset), in C order.
+  static func render(_ layout: ArrayLayout, _ read: (Int) -> PrintValue) -> String {
+    var out = ""
+    func nest(_ axis: Int, _ offset: Int) {
+      guard axis < layout.shape.count else { return write(read(offset), layout.dtype, to: &out) }
+      out += "["
+      for i in 0..<layout.shape[axis] {
+        if i > 0 { out += ", " }
+        nest(axis + 1, offset + i * layout.strides[axis])
+      }
+      out += "]"
+    }
+    nest(0, layout.byteOffset)
+    return out
+  }
+
+  /// The byte offsets of every element of `layout`, in C order (what `render` reads).
+  static func offsets(_ layout: ArrayLayout) -> [Int] {
+    var offsets: [Int] = []
+    ArrayLayout.forEachElement(shape: layout.shape, strides: layout.strides) { offsets.append(layout.byteOffset + $0) }
+    return offsets
+  }
+
   static func write(_ value: PrintValue, _ dtype: DType, to out: inout String) {
     switch value {
     case .bool(let b): out += b ? "true" : "false"
