@@ -159,9 +159,10 @@ struct Convert: ParsableCommand {
       var plans: [NPZArchive.MemberToWrite] = []
       switch from {
       case .npz, .safetensors:
-        for (name, array, _) in try namedArrays(from, all: true, upcast: targetDType != nil) {
+        for source in try lazySources(from, upcast: targetDType != nil) {
+          let array = try source.open()
           let (target, memoryOrder) = try plan(array)
-          plans.append(.init(name: name, array: array, dtype: target, order: memoryOrder))
+          plans.append(.init(name: source.name, array: array, dtype: target, order: memoryOrder))
         }
       default:
         let array = try from.openArray(maxHeaderSize: options.maxHeaderSize, upcast: targetDType != nil)
@@ -176,16 +177,17 @@ struct Convert: ParsableCommand {
             + "--compress and --stored do not apply", path: path)
       }
       var tensors: [SafetensorsFile.TensorToWrite] = []
-      for (name, array, sourceType) in try namedArrays(from, all: true, upcast: targetDType != nil) {
-        if let sourceType, targetDType == nil {
-          tensors.append(.init(name: name, array: array, dtype: sourceType))
+      for source in try lazySources(from, upcast: targetDType != nil) {
+        // BF16 and F8 stay raw bytes unless a --dtype asks for their values.
+        if let raw = source.raw, targetDType == nil {
+          tensors.append(.init(name: source.name, shape: source.shape, dtype: raw, opening: source.open))
           continue
         }
-        let (target, _) = try plan(array)
+        let target = try Conversion.targetDType(source: source.dtype, dtype: targetDType, byteOrder: targetByteOrder)
         guard let type = SafetensorsDType(numpy: target) else {
           throw TensorIOError(.cannotHoldDType(target.name), path: path)
         }
-        tensors.append(.init(name: name, array: array, dtype: type))
+        tensors.append(.init(name: source.name, shape: source.shape, dtype: type, opening: source.open))
       }
       try writeSafetensors(tensors, to: to, inheriting: from)
     case .npzMember(let path, let member):
@@ -199,26 +201,51 @@ struct Convert: ParsableCommand {
     }
   }
 
-  /// The arrays SRC names and their names: with `all`, every member of a whole archive
-  /// and every tensor of a whole safetensors file; else the one array. The safetensors
-  /// dtype is given for BF16 and F8 tensors kept as raw bytes (without `upcast`).
-  private func namedArrays(_ from: FileSpec, all: Bool, upcast: Bool) throws -> [(
-    String, NDArray, SafetensorsDType?
-  )] {
+  /// A source array known by its name, dtype and shape, opened only when written.
+  private struct LazySource {
+    var name: String
+    var dtype: DType
+    var shape: [Int]
+    /// The safetensors dtype of BF16 and F8 data kept as raw bytes.
+    var raw: SafetensorsDType?
+    var open: @Sendable () throws(TensorIOError) -> NDArray
+  }
+
+  /// The arrays SRC names, each opened only when its turn to be written comes (so that
+  /// a whole archive converts holding one member at a time): every member of a whole
+  /// archive, every tensor of a whole safetensors file (BF16 and F8 as float32 with
+  /// `upcast`, else as raw bytes), or the one array.
+  private func lazySources(_ from: FileSpec, upcast: Bool) throws -> [LazySource] {
     switch from {
-    case .npz(let path) where all:
+    case .npz(let path):
       let archive = try NPZArchive(path: FilePath(path), maxHeaderSize: options.maxHeaderSize)
-      return try archive.members.map { ($0.key, try archive.mapOrLoad($0.key), nil) }
-    case .safetensors(let path) where all:
+      return try archive.members.map { member in
+        let header = try archive.info(member.key).header
+        return LazySource(name: member.key, dtype: header.dtype, shape: header.shape, raw: nil) {
+          () throws(TensorIOError) in try archive.mapOrLoad(member.key)
+        }
+      }
+    case .safetensors(let path):
       let file = try SafetensorsFile(path: FilePath(path))
-      return try file.tensors.map { info in
-        let array = try file.mapOrLoad(info.name)
-        guard info.dtype.isExtendedFloat else { return (info.name, array, nil) }
-        return upcast ? (info.name, try Upcast.float32(array, from: info.dtype), nil) : (info.name, array, info.dtype)
+      return file.tensors.map { info in
+        guard info.dtype.isExtendedFloat else {
+          return LazySource(name: info.name, dtype: info.dtype.arrayDType, shape: info.shape, raw: nil) {
+            () throws(TensorIOError) in try file.mapOrLoad(info.name)
+          }
+        }
+        if upcast {
+          return LazySource(
+            name: info.name, dtype: DType(.float(bytes: 4), byteOrder: .native), shape: info.shape, raw: nil
+          ) { () throws(TensorIOError) in try Upcast.float32(try file.mapOrLoad(info.name), from: info.dtype) }
+        }
+        return LazySource(name: info.name, dtype: info.dtype.arrayDType, shape: info.shape, raw: info.dtype) {
+          () throws(TensorIOError) in try file.mapOrLoad(info.name)
+        }
       }
     default:
-      let kept = try from.safetensorsTensor().flatMap { $0.1.dtype.isExtendedFloat && !upcast ? $0.1.dtype : nil }
-      return [(from.arrayName, try from.openArray(maxHeaderSize: options.maxHeaderSize, upcast: upcast), kept)]
+      let array = try from.openArray(maxHeaderSize: options.maxHeaderSize, upcast: upcast)
+      let raw = try from.safetensorsTensor().flatMap { $0.1.dtype.isExtendedFloat && !upcast ? $0.1.dtype : nil }
+      return [LazySource(name: from.arrayName, dtype: array.dtype, shape: array.shape, raw: raw) { array }]
     }
   }
 
@@ -235,7 +262,7 @@ struct Convert: ParsableCommand {
       entries.removeAll { $0.key == key }
       entries.append(.init(key: key, value: value))
     }
-    let total = tensors.reduce(0) { $0 + $1.array.count * $1.dtype.itemSize }
+    let total = tensors.reduce(0) { $0 + $1.shape.reduce(1, *) * $1.dtype.itemSize }
     let bar = ProgressBar(total: total, label: "convert", quiet: quiet)
     defer { bar.finish() }
     switch to {

@@ -1,17 +1,35 @@
 import SystemPackage
 
 extension SafetensorsFile {
-  /// A tensor to write: its name, the array, and the safetensors dtype its elements are
-  /// written as.
+  /// A tensor to write: its name, its shape, the safetensors dtype its elements are
+  /// written as, and its data: an array, or a way to open one only when its turn comes
+  /// (so that a file of many large tensors is written holding one at a time).
   public struct TensorToWrite: Sendable {
     /// The tensor's name in the header.
     public var name: String
-    /// The data (any byte order, any memory order: written little-endian, C order).
-    public var array: NDArray
+    /// The tensor's shape.
+    public var shape: [Int]
     /// The element type written. A numeric array is cast to it as numpy's `astype`
     /// (none when the kinds match); for BF16 and F8 the array holds their raw bytes
     /// (`|V2`, `|V1`).
     public var dtype: SafetensorsDType
+    /// Opens the data (any byte order, any memory order: written little-endian, C
+    /// order); its shape must be `shape`.
+    let open: @Sendable () throws(TensorIOError) -> NDArray
+
+    /// A tensor whose data is opened by `opening` when it is written.
+    public init(
+      name: String, shape: [Int], dtype: SafetensorsDType,
+      opening: @escaping @Sendable () throws(TensorIOError) -> NDArray
+    ) {
+      self.name = name
+      self.shape = shape
+      self.dtype = dtype
+      self.open = opening
+    }
+
+    /// The number of elements.
+    var count: Int { shape.reduce(1, *) }
 
     /// A tensor of the array's own dtype; nil when safetensors has none for it
     /// (complex128, strings, records, datetimes, long double, raw bytes).
@@ -20,11 +38,9 @@ extension SafetensorsFile {
       self.init(name: name, array: array, dtype: dtype)
     }
 
-    /// A tensor written as `dtype`.
+    /// A tensor of `array`'s data written as `dtype`.
     public init(name: String, array: NDArray, dtype: SafetensorsDType) {
-      self.name = name
-      self.array = array
-      self.dtype = dtype
+      self.init(name: name, shape: array.shape, dtype: dtype) { array }
     }
   }
 
@@ -51,11 +67,11 @@ extension SafetensorsFile {
     }
     var offset = 0
     for tensor in referenceOrder(tensors) {
-      let bytes = tensor.array.count * tensor.dtype.itemSize
+      let bytes = tensor.count * tensor.dtype.itemSize
       if !first { json += "," }
       first = false
       json += JSONText.quoted(tensor.name) + ":{\"dtype\":\"" + tensor.dtype.rawValue + "\",\"shape\":["
-      json += tensor.array.shape.map(String.init).joined(separator: ",")
+      json += tensor.shape.map(String.init).joined(separator: ",")
       json += "],\"data_offsets\":[\(offset),\(offset + bytes)]}"
       offset += bytes
     }
@@ -81,25 +97,32 @@ extension SafetensorsFile {
       guard names.insert(tensor.name).inserted else {
         throw TensorIOError(.duplicateName(tensor.name), path: path.string)
       }
-      let raw = DType(.void(length: tensor.dtype.itemSize))
-      guard (tensor.array.dtype.isNumeric && tensor.dtype.numpyDType != nil) || tensor.array.dtype == raw else {
-        throw TensorIOError(
-          .cannotHoldDType("\(tensor.array.dtype.name) as \(tensor.dtype.rawValue)"), path: path.string)
-      }
-      try tensor.array.storage.checkOpen()
+      guard tensor.shape.allSatisfy({ $0 >= 0 }),
+        ArrayLayout.contiguous(dtype: tensor.dtype.arrayDType, shape: tensor.shape) != nil
+      else { throw TensorIOError(.tooLarge(shape: tensor.shape), path: path.string) }
     }
     let head = header(for: tensors, metadata: metadata)
     guard head.count - 8 <= maxHeaderLength else {
       throw TensorIOError(.headerTooLarge(head.count - 8), path: path.string)
     }
-    let total = tensors.reduce(0) { $0 + $1.array.count * $1.dtype.itemSize }
+    let total = tensors.reduce(0) { $0 + $1.count * $1.dtype.itemSize }
     try AtomicFile.write(to: path, expectedSize: head.count + total, durability: durability) {
       (file: AtomicFile) throws(TensorIOError) in
       try typedThrows { try head.withUnsafeBytes { try file.write($0, at: 0) } }
       var at = head.count
       for tensor in referenceOrder(tensors) {
-        let target = tensor.dtype.numpyDType ?? tensor.array.dtype
-        try Conversion.stream(tensor.array, to: target, order: .c) { (piece) throws(TensorIOError) in
+        let array = try tensor.open()
+        let raw = DType(.void(length: tensor.dtype.itemSize))
+        guard (array.dtype.isNumeric && tensor.dtype.numpyDType != nil) || array.dtype == raw else {
+          throw TensorIOError(.cannotHoldDType("\(array.dtype.name) as \(tensor.dtype.rawValue)"), path: path.string)
+        }
+        guard array.shape == tensor.shape else {
+          throw TensorIOError(
+            .internalFailure("tensor '\(tensor.name)' opened with shape \(array.shape), not \(tensor.shape)"))
+        }
+        try array.storage.checkOpen()
+        let target = tensor.dtype.numpyDType ?? array.dtype
+        try Conversion.stream(array, to: target, order: .c) { (piece) throws(TensorIOError) in
           try file.write(piece, at: at)
           at += piece.count
           progress?(at - head.count)
@@ -127,7 +150,10 @@ extension SafetensorsFile {
     let replaced = Set(tensors.map(\.name))
     var all: [TensorToWrite] = []
     for info in existing.tensors where !replaced.contains(info.name) {
-      all.append(TensorToWrite(name: info.name, array: try existing.mapOrLoad(info.name), dtype: info.dtype))
+      all.append(
+        TensorToWrite(name: info.name, shape: info.shape, dtype: info.dtype) { () throws(TensorIOError) in
+          try existing.mapOrLoad(info.name)
+        })
     }
     try write(
       all + tensors, metadata: metadata ?? existing.metadata, to: path, durability: durability, progress: progress)
