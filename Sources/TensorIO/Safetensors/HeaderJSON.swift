@@ -1,153 +1,299 @@
-/// A strict JSON reader for safetensors headers: RFC 8259 text, nesting at most 64
-/// deep, every string checked, numbers kept as their text; objects keep their members
-/// in order, duplicates included (the caller decides what a repeated key means).
+/// A strict pull reader of the JSON in a safetensors header (RFC 8259, nesting at most
+/// 64 deep, every string and escape checked): the caller walks the objects it expects
+/// and skips (while still checking) the values it ignores, so that nothing is built
+/// that is not kept and a header of thousands of tensors parses at memory speed.
+/// Errors carry the byte offset.
 struct HeaderJSON {
-  /// A parsed value; `offset` is where it starts in the header.
-  indirect enum Value {
-    case object([(key: String, value: Value, offset: Int)])
-    case array([Value])
-    case string(String)
-    /// A number as written (`12`, `-1`, `1.5e3`).
-    case number(String)
-    case bool(Bool)
-    case null
-  }
-
-  private let bytes: [UInt8]
-  private var position = 0
+  private let bytes: UnsafeBufferPointer<UInt8>
+  /// The offset of the next byte to read.
+  private(set) var position = 0
   private static let maxDepth = 64
 
-  /// Parses `bytes` (UTF-8) as one JSON value with optional white space around it.
-  static func parse(_ bytes: [UInt8]) throws(TensorIOError) -> Value {
-    var reader = HeaderJSON(bytes: bytes)
-    reader.skipSpace()
-    let value = try reader.value(depth: 0)
-    reader.skipSpace()
-    guard reader.position == bytes.count else { throw reader.fail("trailing characters") }
-    return value
-  }
-
-  private init(bytes: [UInt8]) {
+  /// A reader of `bytes` (UTF-8, checked by the caller), valid while they are.
+  init(_ bytes: UnsafeBufferPointer<UInt8>) {
     self.bytes = bytes
   }
 
-  private func fail(_ reason: String) -> TensorIOError {
+  func fail(_ reason: String) -> TensorIOError {
     TensorIOError(.invalidJSON(offset: position, reason: reason))
   }
 
-  private mutating func skipSpace() {
-    while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
-  }
+  private var current: UInt8? { position < bytes.count ? bytes[position] : nil }
 
-  private mutating func expect(_ literal: String) throws(TensorIOError) {
-    for c in literal.utf8 {
-      guard position < bytes.count, bytes[position] == c else { throw fail("expected '\(literal)'") }
-      position += 1
+  mutating func skipSpace() {
+    while position < bytes.count {
+      switch bytes[position] {
+      case 0x20, 0x09, 0x0A, 0x0D: position += 1
+      default: return
+      }
     }
   }
 
-  private mutating func value(depth: Int) throws(TensorIOError) -> Value {
+  private mutating func expect(_ byte: UInt8, _ what: String) throws(TensorIOError) {
+    skipSpace()
+    guard current == byte else { throw fail("expected \(what)") }
+    position += 1
+  }
+
+  /// Whether the next value is `null` (consumed if so).
+  mutating func takeNull() throws(TensorIOError) -> Bool {
+    skipSpace()
+    guard current == UInt8(ascii: "n") else { return false }
+    try literal("null")
+    return true
+  }
+
+  /// Whether the next value is a string.
+  mutating func nextIsString() -> Bool {
+    skipSpace()
+    return current == UInt8(ascii: "\"")
+  }
+
+  /// Consumes the `{` that starts an object.
+  mutating func beginObject(_ what: String) throws(TensorIOError) {
+    try expect(UInt8(ascii: "{"), what)
+  }
+
+  /// A key or string value as read: its bytes when it holds no escape (nothing
+  /// allocated), else its decoded text.
+  enum Text {
+    case bytes(Range<Int>)
+    case decoded(String)
+  }
+
+  /// Whether `text` is `literal` (compared after decoding escapes).
+  func text(_ text: Text, is literal: StaticString) -> Bool {
+    switch text {
+    case .decoded(let s):
+      return s.utf8.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    case .bytes(let range):
+      guard range.count == literal.utf8CodeUnitCount else { return false }
+      for i in 0..<range.count where bytes[range.lowerBound + i] != literal.utf8Start[i] { return false }
+      return true
+    }
+  }
+
+  /// `text` as a `String`.
+  func string(_ text: Text) -> String {
+    switch text {
+    case .decoded(let s): return s
+    case .bytes(let range): return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+  }
+
+  /// The next string without building it when it holds no escape.
+  mutating func rawString() throws(TensorIOError) -> Text {
+    skipSpace()
+    guard current == UInt8(ascii: "\"") else { throw fail("expected a string") }
+    var i = position + 1
+    while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 { i += 1 }
+    if i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
+      let range = (position + 1)..<i
+      position = i + 1
+      return .bytes(range)
+    }
+    return .decoded(try string())
+  }
+
+  /// The next member's key as read (its `:` consumed), or nil at the object's `}`.
+  mutating func nextRawKey(first: inout Bool) throws(TensorIOError) -> Text? {
+    skipSpace()
+    if current == UInt8(ascii: "}") {
+      position += 1
+      first = false
+      return nil
+    }
+    if !first {
+      try expect(UInt8(ascii: ","), "',' or '}'")
+      skipSpace()
+    }
+    first = false
+    guard current == UInt8(ascii: "\"") else { throw fail("expected a key") }
+    let key = try rawString()
+    try expect(UInt8(ascii: ":"), "':'")
+    return key
+  }
+
+  /// The next member's key (its `:` consumed), or nil at the object's `}`. `first` is
+  /// true before the first member.
+  mutating func nextKey(first: inout Bool) throws(TensorIOError) -> String? {
+    skipSpace()
+    if first {
+      first = false
+      if current == UInt8(ascii: "}") {
+        position += 1
+        return nil
+      }
+    } else {
+      if current == UInt8(ascii: "}") {
+        position += 1
+        return nil
+      }
+      try expect(UInt8(ascii: ","), "',' or '}'")
+      skipSpace()
+    }
+    guard current == UInt8(ascii: "\"") else { throw fail("expected a key") }
+    let key = try string()
+    try expect(UInt8(ascii: ":"), "':'")
+    return key
+  }
+
+  /// After the last value: only white space may follow.
+  mutating func finish() throws(TensorIOError) {
+    skipSpace()
+    guard position == bytes.count else { throw fail("trailing characters") }
+  }
+
+  private mutating func literal(_ word: StaticString) throws(TensorIOError) {
+    let count = word.utf8CodeUnitCount
+    guard position + count <= bytes.count else { throw fail("expected a value") }
+    for i in 0..<count where bytes[position + i] != word.utf8Start[i] { throw fail("expected a value") }
+    position += count
+  }
+
+  /// A list of non-negative integers (each fitting an `Int`), or nil when the next
+  /// value is anything else (then skipped, and checked, as a value).
+  mutating func unsignedList() throws(TensorIOError) -> [Int]? {
+    var result: [Int] = []
+    return try unsignedList(into: &result) ? result : nil
+  }
+
+  /// Reads a list of non-negative integers into `result` (emptied first; its storage
+  /// reused); false when the next value is anything else (then skipped and checked).
+  mutating func unsignedList(into result: inout [Int]) throws(TensorIOError) -> Bool {
+    result.removeAll(keepingCapacity: true)
+    skipSpace()
+    guard current == UInt8(ascii: "[") else {
+      try skipValue(depth: 0)
+      return false
+    }
+    let start = position
+    position += 1
+    var first = true
+    while true {
+      skipSpace()
+      if current == UInt8(ascii: "]") && first {
+        position += 1
+        return true
+      }
+      if !first {
+        if current == UInt8(ascii: "]") {
+          position += 1
+          return true
+        }
+        try expect(UInt8(ascii: ","), "',' or ']'")
+        skipSpace()
+      }
+      first = false
+      guard let n = unsignedInteger() else {
+        position = start
+        try skipValue(depth: 0)
+        return false
+      }
+      result.append(n)
+    }
+  }
+
+  /// Digits without sign, fraction or exponent that fit an `Int`; nil (nothing
+  /// consumed) for anything else.
+  private mutating func unsignedInteger() -> Int? {
+    var i = position
+    var value = 0
+    while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
+      let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+      let (sum, o2) = times10.addingReportingOverflow(Int(bytes[i] - 0x30))
+      if o1 || o2 { return nil }
+      value = sum
+      i += 1
+    }
+    let digits = i - position
+    guard digits > 0, !(digits > 1 && bytes[position] == 0x30) else { return nil }
+    if i < bytes.count, bytes[i] == UInt8(ascii: ".") || bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")
+    {
+      return nil
+    }
+    position = i
+    return value
+  }
+
+  /// Skips one value, checking it is valid JSON.
+  mutating func skipValue(depth: Int) throws(TensorIOError) {
     guard depth < Self.maxDepth else { throw fail("nested more than \(Self.maxDepth) deep") }
-    guard position < bytes.count else { throw fail("unexpected end of header") }
-    switch bytes[position] {
+    skipSpace()
+    guard let c = current else { throw fail("unexpected end of header") }
+    switch c {
     case UInt8(ascii: "{"):
       position += 1
-      var members: [(key: String, value: Value, offset: Int)] = []
-      skipSpace()
-      if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
-        position += 1
-        return .object(members)
-      }
-      while true {
-        skipSpace()
-        let offset = position
-        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw fail("expected a key") }
-        let key = try string()
-        skipSpace()
-        try expect(":")
-        skipSpace()
-        members.append((key, try value(depth: depth + 1), offset))
-        skipSpace()
-        guard position < bytes.count else { throw fail("unexpected end of header") }
-        if bytes[position] == UInt8(ascii: ",") {
-          position += 1
-          continue
-        }
-        try expect("}")
-        return .object(members)
-      }
+      var first = true
+      while try nextKey(first: &first) != nil { try skipValue(depth: depth + 1) }
     case UInt8(ascii: "["):
       position += 1
-      var items: [Value] = []
       skipSpace()
-      if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
+      if current == UInt8(ascii: "]") {
         position += 1
-        return .array(items)
+        return
       }
       while true {
+        try skipValue(depth: depth + 1)
         skipSpace()
-        items.append(try value(depth: depth + 1))
-        skipSpace()
-        guard position < bytes.count else { throw fail("unexpected end of header") }
-        if bytes[position] == UInt8(ascii: ",") {
+        if current == UInt8(ascii: "]") {
           position += 1
-          continue
+          return
         }
-        try expect("]")
-        return .array(items)
+        try expect(UInt8(ascii: ","), "',' or ']'")
       }
-    case UInt8(ascii: "\""): return .string(try string())
-    case UInt8(ascii: "t"):
-      try expect("true")
-      return .bool(true)
-    case UInt8(ascii: "f"):
-      try expect("false")
-      return .bool(false)
-    case UInt8(ascii: "n"):
-      try expect("null")
-      return .null
-    default: return .number(try number())
+    case UInt8(ascii: "\""): _ = try string()
+    case UInt8(ascii: "t"): try literal("true")
+    case UInt8(ascii: "f"): try literal("false")
+    case UInt8(ascii: "n"): try literal("null")
+    default: try number()
     }
   }
 
   /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
-  private mutating func number() throws(TensorIOError) -> String {
-    let start = position
+  private mutating func number() throws(TensorIOError) {
     func digits() -> Int {
       let from = position
       while position < bytes.count, bytes[position] >= 0x30, bytes[position] <= 0x39 { position += 1 }
       return position - from
     }
-    if position < bytes.count && bytes[position] == UInt8(ascii: "-") { position += 1 }
+    if current == UInt8(ascii: "-") { position += 1 }
     let integerStart = position
     let count = digits()
     guard count > 0 else { throw fail("expected a value") }
     if count > 1 && bytes[integerStart] == UInt8(ascii: "0") { throw fail("a number with a leading zero") }
-    if position < bytes.count && bytes[position] == UInt8(ascii: ".") {
+    if current == UInt8(ascii: ".") {
       position += 1
       guard digits() > 0 else { throw fail("a number without digits after '.'") }
     }
-    if position < bytes.count && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")) {
+    if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
       position += 1
-      if position < bytes.count && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")) {
-        position += 1
-      }
+      if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
       guard digits() > 0 else { throw fail("a number without exponent digits") }
     }
-    return String(decoding: bytes[start..<position], as: UTF8.self)
   }
 
-  /// A string literal (the opening quote at `position`), escapes decoded.
-  private mutating func string() throws(TensorIOError) -> String {
+  /// A string literal (the opening quote next), escapes decoded.
+  mutating func string() throws(TensorIOError) -> String {
+    skipSpace()
+    guard current == UInt8(ascii: "\"") else { throw fail("expected a string") }
     position += 1
+    // Fast path: no escape before the closing quote.
+    var i = position
+    while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 { i += 1 }
+    if i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
+      let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[position..<i]), as: UTF8.self)
+      position = i + 1
+      return text
+    }
     var scalars = String.UnicodeScalarView()
     var run = position
     func flush(_ end: Int) {
-      scalars.append(contentsOf: String(decoding: bytes[run..<end], as: UTF8.self).unicodeScalars)
+      scalars.append(
+        contentsOf: String(decoding: UnsafeBufferPointer(rebasing: bytes[run..<end]), as: UTF8.self).unicodeScalars)
     }
     while true {
-      guard position < bytes.count else { throw fail("unterminated string") }
-      let c = bytes[position]
+      guard let c = current else { throw fail("unterminated string") }
       if c == UInt8(ascii: "\"") {
         flush(position)
         position += 1
@@ -160,8 +306,7 @@ struct HeaderJSON {
       }
       flush(position)
       position += 1
-      guard position < bytes.count else { throw fail("unterminated string") }
-      let escape = bytes[position]
+      guard let escape = current else { throw fail("unterminated string") }
       position += 1
       switch escape {
       case UInt8(ascii: "\""): scalars.append("\"")

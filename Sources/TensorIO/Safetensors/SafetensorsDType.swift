@@ -79,6 +79,31 @@ public enum SafetensorsDType: String, Sendable, Hashable, CaseIterable {
     }
   }
 
+  /// The name as the header spells it, for comparing bytes without building a string.
+  var staticName: StaticString {
+    switch self {
+    case .bool: return "BOOL"
+    case .uint8: return "U8"
+    case .int8: return "I8"
+    case .float8E5M2: return "F8_E5M2"
+    case .float8E4M3: return "F8_E4M3"
+    case .int16: return "I16"
+    case .uint16: return "U16"
+    case .float16: return "F16"
+    case .bfloat16: return "BF16"
+    case .int32: return "I32"
+    case .uint32: return "U32"
+    case .float32: return "F32"
+    case .complex64: return "C64"
+    case .float64: return "F64"
+    case .int64: return "I64"
+    case .uint64: return "U64"
+    }
+  }
+
+  /// Every case, in the reference's order (`allCases` built once).
+  static let ordered = allCases
+
   /// The position in the reference's enumeration.
-  var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+  var rank: Int { Self.ordered.firstIndex(of: self) ?? 0 }
 }

@@ -67,6 +67,8 @@ public struct SafetensorsFile: Sendable {
   public let tensors: [TensorInfo]
 
   let file: OpenFile
+  /// Where each tensor is in `tensors`.
+  private let positions: [String: Int]
 
   /// Opens and validates the file at `path`. Reads only the header.
   public init(path: some FilePathConvertible) throws(TensorIOError) {
@@ -86,7 +88,7 @@ public struct SafetensorsFile: Sendable {
     guard header.count == n else {
       throw TensorIOError(.truncatedData(expected: n, available: header.count), path: file.path)
     }
-    let parsed: ([MetadataEntry], [TensorInfo])
+    let parsed: ([MetadataEntry], [TensorInfo], [String: Int])
     do {
       parsed = try Self.parse(header, dataStart: 8 + n, dataBytes: file.size - 8 - n)
     } catch {
@@ -94,34 +96,40 @@ public struct SafetensorsFile: Sendable {
     }
     metadata = parsed.0
     tensors = parsed.1
+    positions = parsed.2
     headerLength = n
   }
 
   /// The header's tensors and metadata, validated against a data area of `dataBytes`
   /// starting at `dataStart`.
   static func parse(_ header: [UInt8], dataStart: Int, dataBytes: Int) throws(TensorIOError) -> (
-    [MetadataEntry], [TensorInfo]
+    [MetadataEntry], [TensorInfo], [String: Int]
   ) {
     guard String(validating: header, as: UTF8.self) != nil else { throw TensorIOError(.invalidUTF8) }
-    guard case .object(let members) = try HeaderJSON.parse(header) else {
-      throw TensorIOError(.invalidJSON(offset: 0, reason: "the header is not an object"))
-    }
     var metadata: [MetadataEntry] = []
     var entries: [Entry] = []
     var positions: [String: Int] = [:]
-    for member in members {
-      if member.key == "__metadata__" {
-        metadata = try Self.parseMetadata(member.value, offset: member.offset)
-        continue
+    try header.withUnsafeBufferPointer { (bytes) throws(TensorIOError) in
+      var json = HeaderJSON(bytes)
+      try json.beginObject("the header to be an object")
+      var first = true
+      var offsets: [Int] = []
+      while let raw = try json.nextRawKey(first: &first) {
+        if json.text(raw, is: "__metadata__") {
+          metadata = try parseMetadata(&json)
+          continue
+        }
+        let key = json.string(raw)
+        let entry = try parseTensor(key, &json, offsets: &offsets)
+        // A repeated name keeps its last entry, as the reference's map does.
+        if let i = positions[key] {
+          entries[i] = entry
+        } else {
+          positions[key] = entries.count
+          entries.append(entry)
+        }
       }
-      let entry = try Self.parseTensor(member.key, member.value, offset: member.offset)
-      // A repeated name keeps its last entry, as the reference's map does.
-      if let i = positions[member.key] {
-        entries[i] = entry
-      } else {
-        positions[member.key] = entries.count
-        entries.append(entry)
-      }
+      try json.finish()
     }
     // The data must be tiled exactly, in offset order, from 0 to the end of the file.
     var start = 0
@@ -148,28 +156,24 @@ public struct SafetensorsFile: Sendable {
       start = e.end
     }
     guard start == dataBytes else { throw TensorIOError(.incompleteCoverage(dataEnd: start, fileDataBytes: dataBytes)) }
-    return (metadata, infos.compactMap { $0 })
+    return (metadata, infos.compactMap { $0 }, positions)
   }
 
-  private static func parseMetadata(_ value: HeaderJSON.Value, offset: Int) throws(TensorIOError)
-    -> [MetadataEntry]
-  {
-    if case .null = value { return [] }
-    guard case .object(let pairs) = value else {
-      throw TensorIOError(.invalidJSON(offset: offset, reason: "__metadata__ is not an object of strings"))
-    }
+  /// `__metadata__`: null, or an object of strings (a repeated key keeps its last value).
+  private static func parseMetadata(_ json: inout HeaderJSON) throws(TensorIOError) -> [MetadataEntry] {
+    if try json.takeNull() { return [] }
+    try json.beginObject("__metadata__ to be an object of strings")
     var result: [MetadataEntry] = []
     var positions: [String: Int] = [:]
-    for pair in pairs {
-      guard case .string(let text) = pair.value else {
-        throw TensorIOError(
-          .invalidJSON(offset: pair.offset, reason: "__metadata__ value of '\(pair.key)' is not a string"))
-      }
-      if let i = positions[pair.key] {
+    var first = true
+    while let key = try json.nextKey(first: &first) {
+      guard json.nextIsString() else { throw json.fail("__metadata__ value of '\(key)' is not a string") }
+      let text = try json.string()
+      if let i = positions[key] {
         result[i].value = text
       } else {
-        positions[pair.key] = result.count
-        result.append(MetadataEntry(key: pair.key, value: text))
+        positions[key] = result.count
+        result.append(MetadataEntry(key: key, value: text))
       }
     }
     return result
@@ -184,61 +188,51 @@ public struct SafetensorsFile: Sendable {
     var end: Int
   }
 
-  private static func parseTensor(_ name: String, _ value: HeaderJSON.Value, offset: Int) throws(TensorIOError)
-    -> Entry
+  /// A tensor's entry: `dtype`, `shape` and `data_offsets` (each once; other fields are
+  /// skipped, as by the reference).
+  private static func parseTensor(_ name: String, _ json: inout HeaderJSON, offsets pair: inout [Int])
+    throws(TensorIOError) -> Entry
   {
-    let fail = { (reason: String) -> TensorIOError in
-      TensorIOError(.invalidJSON(offset: offset, reason: "tensor '\(name)': \(reason)"))
-    }
-    guard case .object(let fields) = value else { throw fail("not an object") }
+    func fail(_ reason: String) -> TensorIOError { json.fail("tensor '\(name)': \(reason)") }
+    try json.beginObject("tensor '\(name)' to be an object")
     var dtype: SafetensorsDType?
     var shape: [Int]?
-    var offsets: [Int]?
-    var seen = Set<String>()
-    for field in fields {
-      guard seen.insert(field.key).inserted else { throw fail("duplicate field `\(field.key)`") }
-      switch field.key {
-      case "dtype":
-        guard case .string(let text) = field.value else { throw fail("dtype is not a string") }
-        guard let known = SafetensorsDType(rawValue: text) else { throw fail("unknown or unsupported dtype \(text)") }
+    var offsets: (Int, Int)?
+    var first = true
+    while let key = try json.nextRawKey(first: &first) {
+      if json.text(key, is: "dtype") {
+        guard dtype == nil else { throw fail("duplicate field `dtype`") }
+        guard json.nextIsString() else { throw fail("dtype is not a string") }
+        let text = try json.rawString()
+        guard let known = SafetensorsDType.ordered.first(where: { json.text(text, is: $0.staticName) }) else {
+          throw fail("unknown or unsupported dtype \(json.string(text))")
+        }
         dtype = known
-      case "shape":
-        guard let list = unsignedList(field.value) else { throw fail("shape is not a list of non-negative integers") }
+      } else if json.text(key, is: "shape") {
+        guard shape == nil else { throw fail("duplicate field `shape`") }
+        guard let list = try json.unsignedList() else { throw fail("shape is not a list of non-negative integers") }
         shape = list
-      case "data_offsets":
-        guard let pair = unsignedList(field.value) else {
+      } else if json.text(key, is: "data_offsets") {
+        guard offsets == nil else { throw fail("duplicate field `data_offsets`") }
+        guard try json.unsignedList(into: &pair) else {
           throw fail("data_offsets is not a list of non-negative integers")
         }
         guard pair.count == 2 else { throw fail("data_offsets has \(pair.count) elements, not 2") }
-        offsets = pair
-      default: continue  // other fields are ignored, as by the reference
+        offsets = (pair[0], pair[1])
+      } else {
+        try json.skipValue(depth: 2)  // other fields are ignored, as by the reference
       }
     }
     guard let dtype else { throw fail("missing field `dtype`") }
     guard let shape else { throw fail("missing field `shape`") }
     guard let offsets else { throw fail("missing field `data_offsets`") }
-    return Entry(name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
-  }
-
-  /// A JSON array of non-negative integers that fit an `Int`, or nil.
-  private static func unsignedList(_ value: HeaderJSON.Value) -> [Int]? {
-    guard case .array(let items) = value else { return nil }
-    var result: [Int] = []
-    result.reserveCapacity(items.count)
-    for item in items {
-      guard case .number(let text) = item else { return nil }
-      guard let n = Int(text), n >= 0 else { return nil }
-      result.append(n)
-    }
-    return result
+    return Entry(name: name, dtype: dtype, shape: shape, begin: offsets.0, end: offsets.1)
   }
 
   /// The entry of tensor `name`.
   public func info(_ name: String) throws(TensorIOError) -> TensorInfo {
-    guard let info = tensors.first(where: { $0.name == name }) else {
-      throw TensorIOError(.tensorNotFound(name), path: path)
-    }
-    return info
+    guard let i = positions[name], i < tensors.count else { throw TensorIOError(.tensorNotFound(name), path: path) }
+    return tensors[i]
   }
 
   /// Tensor `name` memory-mapped in place (`.readOnly` or `.copyOnWrite`; a write
@@ -258,22 +252,28 @@ public struct SafetensorsFile: Sendable {
     return NDArray(unchecked: storage, layout: layout)
   }
 
-  /// Tensor `name` read into memory (from 256 MiB on into a scratch file the kernel
-  /// can write out, so memory stays bounded).
+  /// Tensor `name` read into memory.
   public func load(_ name: String) throws(TensorIOError) -> NDArray {
+    try load(name, scratch: false)
+  }
+
+  /// Tensor `name` read into memory, or with `scratch` from 256 MiB on into a scratch
+  /// file the kernel can write out (memory stays bounded).
+  private func load(_ name: String, scratch: Bool) throws(TensorIOError) -> NDArray {
     let info = try info(name)
     guard let layout = info.layout else { throw TensorIOError(.tooLarge(shape: info.shape), path: path) }
     let storage =
-      info.byteCount >= 256 << 20
+      scratch && info.byteCount >= 256 << 20
       ? try Storage(scratchByteCount: info.byteCount, near: path) : try Storage(zeroedByteCount: info.byteCount)
     try file.readParallel(
       at: info.dataOffset, into: UnsafeMutableRawBufferPointer(start: storage.mutableBase, count: info.byteCount))
     return NDArray(unchecked: storage, layout: layout)
   }
 
-  /// Tensor `name` mapped when it can be (read-only), else loaded.
+  /// Tensor `name` mapped when it can be (read-only), else loaded (from 256 MiB on into
+  /// a scratch file the kernel can write out, so memory stays bounded).
   public func mapOrLoad(_ name: String) throws(TensorIOError) -> NDArray {
-    try info(name).isMappable ? map(name) : load(name)
+    try info(name).isMappable ? map(name) : load(name, scratch: true)
   }
 
   /// Reads every data byte once (in bounded pieces): an I/O error or a file that shrank
