@@ -15,9 +15,10 @@ struct Diff: ParsableCommand {
       Prints shape or dtype mismatches, how many elements differ, the largest absolute
       and relative differences and the first differing index.
 
-      Two whole archives (A.npz B.npz) compare member by member: one line per member
-      that differs (only in A, only in B, dtype, shape, elements), nothing for equal
-      ones; exit 0 when both hold the same members and every one is equal (or close).
+      Two whole archives or safetensors files (A.npz B.npz, a.safetensors b.npz, ...)
+      compare member by member, by name: one line per member that differs (only in A,
+      only in B, dtype, shape, elements), nothing for equal ones; exit 0 when both hold
+      the same members and every one is equal (or close).
 
       Examples:
         tensortool diff a.npy b.npy
@@ -53,8 +54,10 @@ struct Diff: ParsableCommand {
   }
 
   func run() throws {
-    if case .npz(let pathA) = FileSpec(first), case .npz(let pathB) = FileSpec(second) {
-      return try diffArchives(pathA, pathB)
+    switch (FileSpec(first), FileSpec(second)) {
+    case (.npz, .npz), (.npz, .safetensors), (.safetensors, .npz), (.safetensors, .safetensors):
+      return try diffArchives(FileSpec(first), FileSpec(second))
+    default: break
     }
     let report: ArrayComparison.Report
     do {
@@ -95,13 +98,19 @@ struct Diff: ParsableCommand {
     return line
   }
 
-  /// Two archives, member by member (`ArchiveDiff`).
-  private func diffArchives(_ pathA: String, _ pathB: String) throws {
+  /// Two whole archives or safetensors files, member by member (`ArchiveDiff`).
+  private func diffArchives(_ specA: FileSpec, _ specB: FileSpec) throws {
     let rows: [ArchiveDiff.Row]
     do {
-      let a = try NPZArchive(path: FilePath(pathA), maxHeaderSize: options.maxHeaderSize)
-      let b = try NPZArchive(path: FilePath(pathB), maxHeaderSize: options.maxHeaderSize)
-      rows = try ArchiveDiff.compare(a, b, rtol: rtol, atol: atol, nanEqual: !nanDiffers)
+      func members(_ spec: FileSpec) throws -> [ArchiveDiff.Member] {
+        if case .safetensors(let path) = spec {
+          return ArchiveDiff.members(of: try SafetensorsFile(path: FilePath(path)))
+        }
+        return try ArchiveDiff.members(
+          of: try NPZArchive(path: FilePath(spec.description), maxHeaderSize: options.maxHeaderSize))
+      }
+      rows = try ArchiveDiff.compare(
+        try members(specA), try members(specB), rtol: rtol, atol: atol, nanEqual: !nanDiffers)
     } catch {
       reportError(error)
       throw ExitCode(2)

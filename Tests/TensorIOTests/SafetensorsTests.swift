@@ -165,6 +165,19 @@ struct SafetensorsTests {
       path: FilePath(Support.fixtures.appendingPathComponent("safetensors/valid/dtype_f32.safetensors").path))
     #expect(
       try Support.canonicalBytes(NDArray(contentsOf: FilePath(back))) == Support.canonicalBytes(original.load("t")))
+    // diff of whole files, across formats: equal after a round trip; a changed tensor
+    // and a missing one are named.
+    let every = Support.fixtures.appendingPathComponent("safetensors/valid/every_dtype.safetensors").path
+    let asNPZ = dir.appendingPathComponent("every.npz").path
+    #expect(try tool("convert", every, asNPZ, "-q").status == 0)
+    result = try tool("diff", every, asNPZ)
+    #expect(result.status == 0 && result.stdout.isEmpty, "\(result)")
+    #expect(try tool("npz", "rm", asNPZ, "u8", "-q").status == 0)
+    #expect(try tool("convert", mixed + ":f", asNPZ + ":f32", "-q").status == 0)
+    result = try tool("diff", every, asNPZ, "--json")
+    #expect(result.status == 1, "\(result)")
+    #expect(result.stdout.contains(#"{"name": "u8", "status": "only_in_a"}"#), "\(result)")
+    #expect(result.stdout.contains(#"{"name": "f32", "status": "shape_differs"}"#), "\(result)")
     // Refused: a dtype safetensors has no type for, and Fortran order.
     let c16 = dir.appendingPathComponent("c.npy").path
     try NPYFile.save(try NDArray([Complex<Double>(1, 2)], shape: [1]), to: FilePath(c16))
