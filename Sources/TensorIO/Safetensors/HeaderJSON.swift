@@ -49,9 +49,12 @@ struct HeaderJSON {
     return current == UInt8(ascii: "\"")
   }
 
-  /// Consumes the `{` that starts an object.
-  mutating func beginObject(_ what: String) throws(TensorIOError) {
-    try expect(UInt8(ascii: "{"), what)
+  /// Consumes the `{` that starts an object (`what` names it in the error: built only
+  /// then).
+  mutating func beginObject(_ what: @autoclosure () -> String) throws(TensorIOError) {
+    skipSpace()
+    guard current == UInt8(ascii: "{") else { throw fail("expected \(what())") }
+    position += 1
   }
 
   /// A key or string value as read: its bytes when it holds no escape (nothing
@@ -155,6 +158,7 @@ struct HeaderJSON {
   /// value is anything else (then skipped, and checked, as a value).
   mutating func unsignedList() throws(TensorIOError) -> [Int]? {
     var result: [Int] = []
+    result.reserveCapacity(4)
     return try unsignedList(into: &result) ? result : nil
   }
 

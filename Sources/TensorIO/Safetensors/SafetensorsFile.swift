@@ -109,6 +109,9 @@ public struct SafetensorsFile: Sendable {
     var metadata: [MetadataEntry] = []
     var entries: [Entry] = []
     var positions: [String: Int] = [:]
+    // About 80 bytes of header per tensor: room reserved once, not grown.
+    entries.reserveCapacity(header.count / 64)
+    positions.reserveCapacity(header.count / 64)
     try header.withUnsafeBufferPointer { (bytes) throws(TensorIOError) in
       var json = HeaderJSON(bytes)
       try json.beginObject("the header to be an object")
