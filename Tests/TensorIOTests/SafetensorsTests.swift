@@ -82,6 +82,9 @@ struct SafetensorsTests {
       #"{"a":{"dtype":"F32","shape":[01],"data_offsets":[0,4]}}"#,
       "{\"a\u{1}\":{}}",
       #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}"#,
+      // Offsets near Int.max: refused, never added to the data's start.
+      #"{"a":{"dtype":"U8","shape":[9223372036854775807],"data_offsets":[0,9223372036854775807]},"#
+        + #""b":{"dtype":"U8","shape":[0],"data_offsets":[9223372036854775807,9223372036854775807]}}"#,
     ]
     for (i, text) in cases.enumerated() {
       var bytes = Array(text.utf8)

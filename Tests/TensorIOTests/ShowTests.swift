@@ -74,6 +74,9 @@ struct ShowTests {
         "[   0    1    2\n    3    4    5\n"))
     #expect(try NDArray([Float16(33024)], shape: [1]).printed() == "[3.302e+04]")
     #expect(try NDArray([Float16(1000)], shape: [1]).printed() == "[1.e+03]")
+    // Extreme options are not arithmetic traps: everything is shown.
+    let wide = PrintOptions(threshold: 0, edgeItems: Int.max, precision: Int.max, lineWidth: Int.max)
+    #expect(try NDArray([1.5, 2.0, 3.0], shape: [3]).printed(options: wide) == "[1.5 2.  3. ]")
   }
 
   @Test(

@@ -47,7 +47,7 @@ struct ArrayPrinter {
   private var shown: (positions: [[Int]], cut: [Bool]) {
     let summarise = layout.count > options.threshold
     let edge = options.edgeItems
-    let cut = layout.shape.map { summarise && $0 > 2 * edge }
+    let cut = layout.shape.map { summarise && edge < ($0 + 1) / 2 }  // n > 2 * edge, without overflow
     let positions = zip(layout.shape, cut).map { n, isCut in
       isCut ? Array(0..<edge) + Array((n - edge)..<n) : Array(0..<n)
     }

@@ -155,7 +155,7 @@ struct ElementFormat {
       let inner = stride / max(n, 1)
       var indices = Array(0..<n)
       var parts: [String] = []
-      if summarise && n > 2 * options.edgeItems {
+      if summarise && options.edgeItems < (n + 1) / 2 {  // n > 2 * edgeItems, without overflow
         indices = Array(0..<options.edgeItems)
         parts = indices.map { text(axis + 1, start + $0 * inner, inner) } + ["..."]
         indices = Array((n - options.edgeItems)..<n)

@@ -154,6 +154,10 @@ public struct SafetensorsFile: Sendable {
       guard e.end - e.begin == bytes else {
         throw TensorIOError(.byteCountMismatch(tensor: e.name, expected: bytes, given: e.end - e.begin))
       }
+      // Past the file's end: refused before any offset is added to it.
+      guard e.end <= dataBytes else {
+        throw TensorIOError(.incompleteCoverage(dataEnd: e.end, fileDataBytes: dataBytes))
+      }
       infos[i] = TensorInfo(
         name: e.name, dtype: e.dtype, shape: e.shape, dataOffset: dataStart + e.begin, byteCount: bytes)
       start = e.end
