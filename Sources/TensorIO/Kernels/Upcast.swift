@@ -11,8 +11,7 @@ public enum Upcast {
     let source = try array.requireHostStorage()
     try source.checkOpen()
     let bytes = array.count * 4
-    let storage =
-      bytes >= 256 << 20 ? try Storage(scratchByteCount: bytes, near: nil) : try Storage(zeroedByteCount: bytes)
+    let storage = try Storage(scratchByteCount: bytes, near: nil)
     let out = storage.mutableBase.assumingMemoryBound(to: UInt32.self)
     let base = UnsafeRawPointer(source.mutableBase) + array.byteOffset
     var i = 0

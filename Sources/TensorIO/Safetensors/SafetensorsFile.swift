@@ -264,13 +264,13 @@ public struct SafetensorsFile: Sendable {
     try load(name, scratch: false)
   }
 
-  /// Tensor `name` read into memory, or with `scratch` from 256 MiB on into a scratch
-  /// file the kernel can write out (memory stays bounded).
+  /// Tensor `name` read into memory, or with `scratch` into `Storage(scratchByteCount:)`
+  /// (a scratch file the kernel can write out, from the spill threshold on).
   private func load(_ name: String, scratch: Bool) throws(TensorIOError) -> NDArray {
     let info = try info(name)
     guard let layout = info.layout else { throw TensorIOError(.tooLarge(shape: info.shape), path: path) }
     let storage =
-      scratch && info.byteCount >= 256 << 20
+      scratch
       ? try Storage(scratchByteCount: info.byteCount, near: path) : try Storage(zeroedByteCount: info.byteCount)
     try file.readParallel(
       at: info.dataOffset, into: UnsafeMutableRawBufferPointer(start: storage.mutableBase, count: info.byteCount))
