@@ -103,7 +103,7 @@ do {
     }
   case "st-open":
     result = try measure(inner: 20) {
-      let names = try SafetensorsFile(path: file).tensors.map(\.name)
+      let names = try SafetensorsFile(path: file).tensors.names
       precondition(!names.isEmpty)
     }
   case "st-load":

@@ -8,7 +8,7 @@ extension Inspect {
   func inspectSafetensors(path: String, only: String?) throws -> (json: JSONValue, text: String) {
     let file = try SafetensorsFile(path: FilePath(path))
     if verify { try file.verify() }
-    let tensors = try only.map { [try file.info($0)] } ?? file.tensors
+    let tensors = try only.map { [try file.info($0)] } ?? Array(file.tensors)
     var rows: [JSONValue] = []
     var lines = [
       path,

@@ -96,6 +96,63 @@ struct SafetensorsTests {
     }
   }
 
+  /// A `.safetensors` file in `dir` with header `text` and `dataBytes` zero bytes.
+  static func file(_ text: String, dataBytes: Int, in dir: URL, named name: String) throws -> FilePath {
+    var length = UInt64(text.utf8.count).littleEndian
+    let bytes = withUnsafeBytes(of: &length) { Array($0) } + Array(text.utf8) + [UInt8](repeating: 0, count: dataBytes)
+    let path = dir.appendingPathComponent(name).path
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    return FilePath(path)
+  }
+
+  @Test("any JSON spelling reads as the writer's; names compare byte for byte; repeated names keep the last")
+  func spellingsAndNames() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let canonical =
+      #"{"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"U8","shape":[],"data_offsets":[24,25]}}"#
+    let spelled = """
+      { "b" : {"data_offsets": [24, 25], "shape": [ ], "dtype": "U8", "x": [1.5, {"y": null}]},
+        "__metadata__": {"k": "v"},
+        "\\u0061": {"shape":[2,3],"dtype":"F\\u0033\\u0032","data_offsets":[0,24]} }
+      """
+    let one = try SafetensorsFile(path: Self.file(canonical, dataBytes: 25, in: dir, named: "c.safetensors"))
+    let two = try SafetensorsFile(path: Self.file(spelled, dataBytes: 25, in: dir, named: "s.safetensors"))
+    for name in ["a", "b"] {
+      var (x, y) = (try one.info(name), try two.info(name))
+      x.dataOffset -= 8 + one.headerLength
+      y.dataOffset -= 8 + two.headerLength
+      #expect(x == y)
+    }
+    #expect(one.tensors.names == ["a", "b"] && two.tensors.names == ["b", "a"])
+    #expect(two.metadata == [SafetensorsFile.MetadataEntry(key: "k", value: "v")])
+    // A precomposed é and e + U+0301 are equal Strings but different names to the format.
+    let names =
+      #"{"\u00e9":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"e\u0301":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}}"#
+    let both = try SafetensorsFile(path: Self.file(names, dataBytes: 3, in: dir, named: "n.safetensors"))
+    #expect(both.tensors.count == 2)
+    #expect(try both.info("\u{E9}").shape == [1])
+    #expect(try both.info("e\u{301}").shape == [2])
+    #expect(both.tensors.map(\.name).map { Array($0.unicodeScalars) } == [["\u{E9}"], ["e", "\u{301}"]])
+    // The same name twice (once escaped): the last entry is the tensor, the first's
+    // bytes are a gap.
+    let twice =
+      #"{"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]},"\u0061":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#
+    #expect(throws: TensorIOError.self) {
+      _ = try SafetensorsFile(path: Self.file(twice, dataBytes: 2, in: dir, named: "t.safetensors"))
+    }
+    let last = try SafetensorsFile(path: Self.file(twice, dataBytes: 1, in: dir, named: "l.safetensors"))
+    let a = try last.info("a")
+    #expect(last.tensors.count == 1 && a.dataOffset == 8 + twice.utf8.count)
+    // Shapes the writer's spelling would not take are refused by the general reader too.
+    for shape in ["[1.5]", "[-1]", "[1e2]", "[1,]", "[01]", "[1 2]", "[\"1\"]", "[1]]"] {
+      let text = #"{"a":{"dtype":"U8","shape":"# + shape + #","data_offsets":[0,1]}}"#
+      #expect(throws: TensorIOError.self, "\(shape)") {
+        _ = try SafetensorsFile(path: Self.file(text, dataBytes: 1, in: dir, named: "x.safetensors"))
+      }
+    }
+  }
+
   @Test("BF16 and F8 upcast exactly; writing refuses dtypes safetensors cannot hold")
   func upcastAndRefusals() throws {
     #expect(Upcast.e4m3(0x38) == 1.0)

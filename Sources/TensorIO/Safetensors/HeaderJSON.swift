@@ -18,8 +18,10 @@ struct HeaderJSON {
     TensorIOError(.invalidJSON(offset: position, reason: reason))
   }
 
+  @inline(__always)
   private var current: UInt8? { position < bytes.count ? bytes[position] : nil }
 
+  @inline(__always)
   mutating func skipSpace() {
     while position < bytes.count {
       switch bytes[position] {
@@ -198,9 +200,38 @@ struct HeaderJSON {
     }
   }
 
+  /// Whether the next bytes are exactly `literal` (no white space skipped); consumed if
+  /// so.
+  @inline(__always)
+  mutating func take(_ literal: StaticString) -> Bool {
+    let count = literal.utf8CodeUnitCount
+    guard position + count <= bytes.count else { return false }
+    for i in 0..<count where bytes[position + i] != literal.utf8Start[i] { return false }
+    position += count
+    return true
+  }
+
+  /// Goes back to `position` (one this reader returned), to read again from there.
+  mutating func rewind(to position: Int) {
+    self.position = position
+  }
+
+  /// The bytes of a string whose opening quote was consumed, up to its closing quote
+  /// (consumed), when it holds no escape or control character; else nil, nothing
+  /// consumed.
+  @inline(__always)
+  mutating func takePlainStringBody() -> Range<Int>? {
+    var i = position
+    while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 { i += 1 }
+    guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }
+    defer { position = i + 1 }
+    return position..<i
+  }
+
   /// Digits without sign, fraction or exponent that fit an `Int`; nil (nothing
   /// consumed) for anything else.
-  private mutating func unsignedInteger() -> Int? {
+  @inline(__always)
+  mutating func unsignedInteger() -> Int? {
     var i = position
     var value = 0
     while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
@@ -357,5 +388,16 @@ struct HeaderJSON {
       position += 1
     }
     return value
+  }
+}
+
+extension SafetensorsDType {
+  /// The dtype `text` of `json` names, if any (its bytes compared, nothing allocated).
+  init?(_ json: HeaderJSON, _ text: HeaderJSON.Text) {
+    for known in Self.ordered where json.text(text, is: known.staticName) {
+      self = known
+      return
+    }
+    return nil
   }
 }

@@ -60,15 +60,30 @@ public struct SafetensorsFile: Sendable {
   public var path: String { file.path }
   /// The header's length in bytes (after the 8-byte length itself).
   public let headerLength: Int
+  /// The tensors' entries, in the header's order: a collection whose elements are built
+  /// when read (opening a file allocates nothing per tensor).
+  public struct Tensors: RandomAccessCollection, Sendable {
+    let table: HeaderTable
+
+    /// 0.
+    public var startIndex: Int { 0 }
+    /// The number of tensors.
+    public var endIndex: Int { table.records.count }
+    /// The entry of the tensor at `position`.
+    public subscript(position: Int) -> TensorInfo { table.info(position) }
+
+    /// The tensors' names, in the header's order (`safe_open(...).keys()` sorts them).
+    public var names: [String] { indices.map(table.name) }
+  }
+
   /// `__metadata__`, in the file's order (a repeated key keeps its last value, as the
   /// reference reads it); empty when absent or null.
-  public let metadata: [MetadataEntry]
+  public var metadata: [MetadataEntry] { table.metadata }
   /// The tensors, in the header's order.
-  public let tensors: [TensorInfo]
+  public var tensors: Tensors { Tensors(table: table) }
 
   let file: OpenFile
-  /// Where each tensor is in `tensors`.
-  private let positions: [String: Int]
+  private let table: HeaderTable
 
   /// Opens and validates the file at `path`. Reads only the header.
   public init(path: some FilePathConvertible) throws(TensorIOError) {
@@ -88,158 +103,18 @@ public struct SafetensorsFile: Sendable {
     guard header.count == n else {
       throw TensorIOError(.truncatedData(expected: n, available: header.count), path: file.path)
     }
-    let parsed: ([MetadataEntry], [TensorInfo], [String: Int])
     do {
-      parsed = try Self.parse(header, dataStart: 8 + n, dataBytes: file.size - 8 - n)
+      table = try HeaderTable(header, dataStart: 8 + n, dataBytes: file.size - 8 - n)
     } catch {
       throw error.naming(file.path)
     }
-    metadata = parsed.0
-    tensors = parsed.1
-    positions = parsed.2
     headerLength = n
-  }
-
-  /// The header's tensors and metadata, validated against a data area of `dataBytes`
-  /// starting at `dataStart`.
-  static func parse(_ header: [UInt8], dataStart: Int, dataBytes: Int) throws(TensorIOError) -> (
-    [MetadataEntry], [TensorInfo], [String: Int]
-  ) {
-    guard String(validating: header, as: UTF8.self) != nil else { throw TensorIOError(.invalidUTF8) }
-    var metadata: [MetadataEntry] = []
-    var entries: [Entry] = []
-    var positions: [String: Int] = [:]
-    // About 80 bytes of header per tensor: room reserved once, not grown.
-    entries.reserveCapacity(header.count / 64)
-    positions.reserveCapacity(header.count / 64)
-    try header.withUnsafeBufferPointer { (bytes) throws(TensorIOError) in
-      var json = HeaderJSON(bytes)
-      try json.beginObject("the header to be an object")
-      var first = true
-      var offsets: [Int] = []
-      while let raw = try json.nextRawKey(first: &first) {
-        if json.text(raw, is: "__metadata__") {
-          metadata = try parseMetadata(&json)
-          continue
-        }
-        let key = json.string(raw)
-        let entry = try parseTensor(key, &json, offsets: &offsets)
-        // A repeated name keeps its last entry, as the reference's map does.
-        if let i = positions[key] {
-          entries[i] = entry
-        } else {
-          positions[key] = entries.count
-          entries.append(entry)
-        }
-      }
-      try json.finish()
-    }
-    // The data must be tiled exactly, in offset order, from 0 to the end of the file.
-    var start = 0
-    let order = entries.indices.sorted {
-      (entries[$0].begin, entries[$0].end, $0) < (entries[$1].begin, entries[$1].end, $1)
-    }
-    var infos = [TensorInfo?](repeating: nil, count: entries.count)
-    for i in order {
-      let e = entries[i]
-      guard e.begin == start, e.end >= e.begin else { throw TensorIOError(.invalidOffset(tensor: e.name)) }
-      var count = 1
-      for d in e.shape {
-        let (product, overflow) = count.multipliedReportingOverflow(by: d)
-        guard !overflow else { throw TensorIOError(.sizeOverflow(tensor: e.name)) }
-        count = product
-      }
-      let (bytes, overflow) = count.multipliedReportingOverflow(by: e.dtype.itemSize)
-      guard !overflow else { throw TensorIOError(.sizeOverflow(tensor: e.name)) }
-      guard e.end - e.begin == bytes else {
-        throw TensorIOError(.byteCountMismatch(tensor: e.name, expected: bytes, given: e.end - e.begin))
-      }
-      // Past the file's end: refused before any offset is added to it.
-      guard e.end <= dataBytes else {
-        throw TensorIOError(.incompleteCoverage(dataEnd: e.end, fileDataBytes: dataBytes))
-      }
-      infos[i] = TensorInfo(
-        name: e.name, dtype: e.dtype, shape: e.shape, dataOffset: dataStart + e.begin, byteCount: bytes)
-      start = e.end
-    }
-    guard start == dataBytes else { throw TensorIOError(.incompleteCoverage(dataEnd: start, fileDataBytes: dataBytes)) }
-    return (metadata, infos.compactMap { $0 }, positions)
-  }
-
-  /// `__metadata__`: null, or an object of strings (a repeated key keeps its last value).
-  private static func parseMetadata(_ json: inout HeaderJSON) throws(TensorIOError) -> [MetadataEntry] {
-    if try json.takeNull() { return [] }
-    try json.beginObject("__metadata__ to be an object of strings")
-    var result: [MetadataEntry] = []
-    var positions: [String: Int] = [:]
-    var first = true
-    while let key = try json.nextKey(first: &first) {
-      guard json.nextIsString() else { throw json.fail("__metadata__ value of '\(key)' is not a string") }
-      let text = try json.string()
-      if let i = positions[key] {
-        result[i].value = text
-      } else {
-        positions[key] = result.count
-        result.append(MetadataEntry(key: key, value: text))
-      }
-    }
-    return result
-  }
-
-  /// A tensor's header entry before validation.
-  private struct Entry {
-    var name: String
-    var dtype: SafetensorsDType
-    var shape: [Int]
-    var begin: Int
-    var end: Int
-  }
-
-  /// A tensor's entry: `dtype`, `shape` and `data_offsets` (each once; other fields are
-  /// skipped, as by the reference).
-  private static func parseTensor(_ name: String, _ json: inout HeaderJSON, offsets pair: inout [Int])
-    throws(TensorIOError) -> Entry
-  {
-    func fail(_ reason: String) -> TensorIOError { json.fail("tensor '\(name)': \(reason)") }
-    try json.beginObject("tensor '\(name)' to be an object")
-    var dtype: SafetensorsDType?
-    var shape: [Int]?
-    var offsets: (Int, Int)?
-    var first = true
-    while let key = try json.nextRawKey(first: &first) {
-      if json.text(key, is: "dtype") {
-        guard dtype == nil else { throw fail("duplicate field `dtype`") }
-        guard json.nextIsString() else { throw fail("dtype is not a string") }
-        let text = try json.rawString()
-        guard let known = SafetensorsDType.ordered.first(where: { json.text(text, is: $0.staticName) }) else {
-          throw fail("unknown or unsupported dtype \(json.string(text))")
-        }
-        dtype = known
-      } else if json.text(key, is: "shape") {
-        guard shape == nil else { throw fail("duplicate field `shape`") }
-        guard let list = try json.unsignedList() else { throw fail("shape is not a list of non-negative integers") }
-        shape = list
-      } else if json.text(key, is: "data_offsets") {
-        guard offsets == nil else { throw fail("duplicate field `data_offsets`") }
-        guard try json.unsignedList(into: &pair) else {
-          throw fail("data_offsets is not a list of non-negative integers")
-        }
-        guard pair.count == 2 else { throw fail("data_offsets has \(pair.count) elements, not 2") }
-        offsets = (pair[0], pair[1])
-      } else {
-        try json.skipValue(depth: 2)  // other fields are ignored, as by the reference
-      }
-    }
-    guard let dtype else { throw fail("missing field `dtype`") }
-    guard let shape else { throw fail("missing field `shape`") }
-    guard let offsets else { throw fail("missing field `data_offsets`") }
-    return Entry(name: name, dtype: dtype, shape: shape, begin: offsets.0, end: offsets.1)
   }
 
   /// The entry of tensor `name`.
   public func info(_ name: String) throws(TensorIOError) -> TensorInfo {
-    guard let i = positions[name], i < tensors.count else { throw TensorIOError(.tensorNotFound(name), path: path) }
-    return tensors[i]
+    guard let i = table.position(of: name) else { throw TensorIOError(.tensorNotFound(name), path: path) }
+    return table.info(i)
   }
 
   /// Tensor `name` memory-mapped in place (`.readOnly` or `.copyOnWrite`; a write
