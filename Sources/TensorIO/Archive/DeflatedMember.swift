@@ -216,18 +216,8 @@ final class DeflatedMember {
   /// in one libdeflate call and checks its CRC-32. Errors count data bytes from
   /// `dataOffset` (where an array member's data starts).
   private func inflateWhole(into output: UnsafeMutableRawBufferPointer, dataOffset: Int) throws(TensorIOError) {
-    // The output's pages are faulted in on another core while the compressed bytes
-    // (mapped from the archive) inflate into them: the kernel's zeroing of fresh pages
-    // no longer stalls the inflater.
-    // Safety: the task only populates `output`'s pages, and is waited for before this
-    // returns.
-    let pages = UnsafeShared(output)
-    let populating = BackgroundTask {
-      if let base = pages.value.baseAddress { VirtualMemory.populateForWriting(base, length: pages.value.count) }
-    }
-    defer { _ = try? populating.wait() }
-    let outcome = try archive.file.withMappedBytes(at: memberStart, count: entry.compressedSize) { input in
-      WholeInflate.inflate(input, into: output)
+    let outcome = try archive.file.withPrivateMappedBytes(at: memberStart, count: entry.compressedSize) { input in
+      SplitInflate.inflate(input, into: output)
     }
     switch outcome {
     case .complete: break
@@ -374,10 +364,11 @@ final class DeflatedMember {
       done = head.count
     }
     if total == entry.uncompressedSize, DeflatedMember.inflatesWhole(total) {
-      // Small enough to hold: inflated in one libdeflate call into a scratch buffer.
-      let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, total), alignment: 64)
-      defer { buffer.deallocate() }
-      try inflateWhole(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<total]), dataOffset: dataOffset)
+      // Small enough to hold: inflated through libdeflate (on two cores when it can be
+      // split) into memory that is dropped afterwards.
+      let buffer = try Storage(zeroedByteCount: total)
+      try inflateWhole(
+        into: UnsafeMutableRawBufferPointer(start: buffer.mutableBase, count: total), dataOffset: dataOffset)
       return
     }
     let piece = UnsafeMutableRawBufferPointer.allocate(byteCount: min(4 << 20, max(total, 1)), alignment: 64)

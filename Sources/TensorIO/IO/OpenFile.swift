@@ -84,7 +84,23 @@ final class OpenFile: Sendable {
   func withMappedBytes<R>(
     at offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws(TensorIOError) -> R
   ) throws(TensorIOError) -> R {
-    guard count > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+    try withMappedBytes(at: offset, count: count, mode: .readOnly) { (bytes) throws(TensorIOError) in
+      try body(UnsafeRawBufferPointer(bytes))
+    }
+  }
+
+  /// Bytes `offset ..< offset + count` of the file mapped copy-on-write (and read
+  /// ahead): `body` may change them in memory, never in the file.
+  func withPrivateMappedBytes<R>(
+    at offset: Int, count: Int, _ body: (UnsafeMutableRawBufferPointer) throws(TensorIOError) -> R
+  ) throws(TensorIOError) -> R {
+    try withMappedBytes(at: offset, count: count, mode: .copyOnWrite, body)
+  }
+
+  private func withMappedBytes<R>(
+    at offset: Int, count: Int, mode: MapMode, _ body: (UnsafeMutableRawBufferPointer) throws(TensorIOError) -> R
+  ) throws(TensorIOError) -> R {
+    guard count > 0 else { return try body(UnsafeMutableRawBufferPointer(start: nil, count: 0)) }
     guard offset >= 0, offset <= size, count <= size - offset else {
       throw fail(.truncatedData(expected: count, available: max(0, size - offset)))
     }
@@ -92,13 +108,13 @@ final class OpenFile: Sendable {
     let length = offset - start + count
     let base: UnsafeMutableRawPointer
     do {
-      base = try VirtualMemory.mapFile(descriptor, length: length, mode: .readOnly, offset: start)
+      base = try VirtualMemory.mapFile(descriptor, length: length, mode: mode, offset: start)
     } catch {
       throw fail(.system(operation: "mmap", errno: error))
     }
     defer { VirtualMemory.unmap(base, length: length) }
     VirtualMemory.populate(base, length: length)
-    return try body(UnsafeRawBufferPointer(start: base + (offset - start), count: count))
+    return try body(UnsafeMutableRawBufferPointer(start: base + (offset - start), count: count))
   }
 
   /// Fills `buffer` from `offset`, split over threads for large reads.

@@ -39,4 +39,19 @@ enum WholeInflate {
     default: return .corrupt
     }
   }
+
+  /// `inflate(_:into:)` while another core faults in the output's pages, so that the
+  /// kernel's zeroing of fresh pages does not stall the inflater.
+  static func inflateFaultingAhead(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer)
+    -> Outcome
+  {
+    // Safety: the task only populates `output`'s pages, and is waited for before this
+    // returns.
+    let pages = UnsafeShared(output)
+    let populating = BackgroundTask {
+      if let base = pages.value.baseAddress { VirtualMemory.populateForWriting(base, length: pages.value.count) }
+    }
+    defer { _ = try? populating.wait() }
+    return inflate(input, into: output)
+  }
 }
