@@ -17,6 +17,8 @@ import numpy as np
 
 BENCH, DATA, ROUNDS = sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 3
 TENSORTOOL = os.environ.get("TENSORTOOL", "tensortool")
+# BENCH_ROWS=REGEX: only the rows whose names match (and no size lines).
+ROWS = os.environ.get("BENCH_ROWS")
 
 
 def fresh(path):
@@ -233,6 +235,8 @@ def main():
              lambda: process_time([TENSORTOOL, "convert", multi, multi_out, "--compress", "--no-sync", "-q"], 1, new_file=multi_out),
              lambda: numpy_time(savez_compressed_multi, 1, new_file=npz_np)),
         ]:
+            if ROWS and not __import__("re").search(ROWS, name):
+                continue
             rows.setdefault(name, ([], []))
             # Each side starts with no dirty pages from earlier rows (their write-back would
             # otherwise compete with whichever side runs first), and the sides take turns
@@ -259,6 +263,8 @@ def main():
     for op, (t_o, t_n) in rows.items():
         o, n = statistics.median(t_o), statistics.median(t_n)
         print("| %s | %s | %s | %.2fx |" % (op, fmt(op, o), fmt(op, n), n / o))
+    if ROWS:
+        return
     sizes = []
     subprocess.check_call([BENCH, "savez-compressed", mid, "1", npz_ours], stdout=subprocess.DEVNULL)
     np.savez_compressed(npz_np, a=m)
