@@ -128,9 +128,11 @@ struct SafetensorsTests {
     #expect(two.metadata == [SafetensorsFile.MetadataEntry(key: "k", value: "v")])
     // A precomposed é and e + U+0301 are equal Strings but different names to the format.
     let names =
-      #"{"\u00e9":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"e\u0301":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}}"#
+      #"{"\u00e9":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"e\u0301":{"dtype":"U8","shape":[2],"data_offsets":[1,3]},"#
+      + #""__metadata__":{"\u00e9":"1","e\u0301":"2"}}"#
     let both = try SafetensorsFile(path: Self.file(names, dataBytes: 3, in: dir, named: "n.safetensors"))
     #expect(both.tensors.count == 2)
+    #expect(both.metadata.map(\.value) == ["1", "2"])
     #expect(try both.info("\u{E9}").shape == [1])
     #expect(try both.info("e\u{301}").shape == [2])
     #expect(both.tensors.map(\.name).map { Array($0.unicodeScalars) } == [["\u{E9}"], ["e", "\u{301}"]])

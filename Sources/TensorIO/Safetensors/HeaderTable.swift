@@ -310,15 +310,16 @@ private struct Parser {
     if try json.takeNull() { return [] }
     try json.beginObject("__metadata__ to be an object of strings")
     var result: [SafetensorsFile.MetadataEntry] = []
-    var positions: [String: Int] = [:]
+    // Keyed by the bytes: canonically equivalent keys are different keys to the format.
+    var positions: [[UInt8]: Int] = [:]
     var first = true
     while let key = try json.nextKey(first: &first) {
       guard json.nextIsString() else { throw json.fail("__metadata__ value of '\(key)' is not a string") }
       let text = try json.string()
-      if let i = positions[key] {
+      if let i = positions[Array(key.utf8)] {
         result[i].value = text
       } else {
-        positions[key] = result.count
+        positions[Array(key.utf8)] = result.count
         result.append(SafetensorsFile.MetadataEntry(key: key, value: text))
       }
     }
