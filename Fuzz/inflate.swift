@@ -3,7 +3,8 @@
 // a few hundred KiB take every route: cut search, head, tail behind two stand-ins,
 // middle behind the real window. Whatever the bytes: no access outside the buffers (ASan),
 // the input restored, and a split that calls itself complete must give exactly what one
-// pass gives. Built and run by scripts/fuzz (swiftc -sanitize=fuzzer,address).
+// pass gives. The block walker the deflate writer uses runs over the same bytes. Built
+// and run by scripts/fuzz (swiftc -sanitize=fuzzer,address).
 @testable import TensorIO
 
 let tuning = SplitInflate.Tuning(minimumInput: 0, minimumOutput: 1 << 16, checkLength: 1 << 16, minimumMiddle: 1 << 14)
@@ -15,6 +16,7 @@ public func fuzzSplitInflate(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
   let capacity = Int(data[0]) | Int(data[1]) << 8 | Int(data[2]) << 16
   var input = Array(UnsafeBufferPointer(start: data + 3, count: size - 3))
   let original = input
+  _ = original.withUnsafeBytes { DeflateWalker.ends(of: $0) }
   var split = [UInt8](repeating: 0, count: capacity)
   let result = input.withUnsafeMutableBytes { i in
     split.withUnsafeMutableBytes { SplitInflate.split(i, into: $0, tuning: tuning) }

@@ -46,13 +46,13 @@ struct Convert: ParsableCommand {
 
   @Flag(
     help:
-      "Deflate npz members, at zlib's default level (6) unless --level says. --compress=LEVEL is short for --compress --level LEVEL."
+      "Deflate npz members, at the default level (6, numpy's) unless --level says. --compress=LEVEL is short for --compress --level LEVEL."
   )
   var compress = false
 
   @Option(
     help: ArgumentHelp(
-      "zlib level for --compress: 1 (fastest) to 9 (smallest). Implies --compress.", valueName: "LEVEL"))
+      "Level for --compress, on zlib's scale: 1 (fastest) to 9 (smallest). Implies --compress.", valueName: "LEVEL"))
   var level: Int?
 
   @Flag(help: "Store npz members uncompressed (the default), 64-byte aligned.")

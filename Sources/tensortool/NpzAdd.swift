@@ -27,10 +27,10 @@ struct NpzAdd: ParsableCommand {
   @Option(name: .customLong("as"), help: ArgumentHelp("The member name, for a single FILE.", valueName: "NAME"))
   var name: String?
 
-  @Flag(help: "Deflate the new members at zlib's default level (6); --compress=LEVEL sets the level.")
+  @Flag(help: "Deflate the new members at the default level (6, numpy's); --compress=LEVEL sets the level.")
   var compress = false
 
-  @Option(help: ArgumentHelp("zlib level for --compress: 1 (fastest) to 9 (smallest).", valueName: "LEVEL"))
+  @Option(help: ArgumentHelp("Level for --compress, on zlib's scale: 1 (fastest) to 9 (smallest).", valueName: "LEVEL"))
   var level: Int?
 
   @Flag(help: "Store the new members uncompressed (the default), 64-byte aligned.")

@@ -176,7 +176,7 @@ struct NPZWriterTests {
   }
 
   @Test(
-    "parallel deflate at the default level stays within 1% of np.savez_compressed's size, and numpy reads it",
+    "parallel deflate at the default level is at most 1% larger than np.savez_compressed, and numpy reads it",
     .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
   func compressedSizeMatchesNumpy() throws {
     let dir = try Support.temporaryDirectory()
@@ -192,7 +192,7 @@ struct NPZWriterTests {
       return Double(try #require(attributes[.size] as? Int))
     }
     let ratio = try size("ours.npz") / size("w.npz")
-    #expect(abs(ratio - 1) < 0.01, "ours / numpy's size = \(ratio)")
+    #expect(ratio < 1.01 && ratio > 0.9, "ours / numpy's size = \(ratio)")
     let check = try Support.run([
       "python3", "-c",
       "import sys, numpy as np; a = np.load(sys.argv[1]); b = np.load(sys.argv[2])['a']; "

@@ -130,3 +130,59 @@ struct SplitInflateTests {
     #expect(seen.count == 32768)
   }
 }
+
+/// libdeflate chunks joined into one stream (`Deflate`), read by Python's zlib as numpy
+/// reads a member; `DeflateWalker` on streams Python's zlib wrote.
+@Suite("joined deflate")
+struct JoinedDeflateTests {
+  @Test("every level: the joined stream is one raw deflate stream Python's zlib reads back exactly")
+  func everyLevel() throws {
+    let base = try #require(SplitInflateTests.kinds.first { $0.hasSuffix("int32_walk_6") })
+    // Three and a half chunks of a kind that compresses, then bytes that do not.
+    var input = [UInt8](try Data(contentsOf: URL(fileURLWithPath: base + ".raw")).prefix(3 * Deflate.chunkSize))
+    var rng = SystemRandomNumberGenerator()
+    input += (0..<(Deflate.chunkSize / 2)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try Data(input).write(to: dir.appendingPathComponent("raw"))
+    for level: Int32 in [-1, 0, 1, 4, 5, 6, 9] {
+      var stream: [UInt8] = []
+      let crc = try input.withUnsafeBytes { bytes in
+        try Deflate.compress(bytes, level: level, isFinal: true) { (piece: [UInt8], _: Int?) throws(TensorIOError) in
+          stream += piece
+        }
+      }
+      #expect(crc == input.withUnsafeBytes { CRC32.checksum($0) })
+      let path = dir.appendingPathComponent("level\(level)").path
+      try Data(stream).write(to: URL(fileURLWithPath: path))
+      try Support.python(
+        "import sys, zlib; d = zlib.decompressobj(-15); out = d.decompress(open(sys.argv[1], 'rb').read());"
+          + " assert d.eof and not d.unused_data, 'not one complete stream';"
+          + " assert out == open(sys.argv[2], 'rb').read(), 'different bytes'",
+        path, dir.appendingPathComponent("raw").path)
+      // The walker finds the end of what it joined: the stream's last byte.
+      let ends = try #require(stream.withUnsafeBytes { DeflateWalker.ends(of: $0) })
+      #expect((ends.end + 7) / 8 == stream.count && ends.lastBlock < ends.end)
+    }
+  }
+
+  @Test("the walker reads Python's zlib streams (stored, fixed, dynamic blocks) to their last bit and refuses damage")
+  func walker() throws {
+    for base in SplitInflateTests.kinds {
+      let stream = [UInt8](try Data(contentsOf: URL(fileURLWithPath: base + ".deflate")))
+      let ends = try #require(stream.withUnsafeBytes { DeflateWalker.ends(of: $0) }, "\(base)")
+      #expect((ends.end + 7) / 8 == stream.count, "\(base)")
+      // The final block's BFINAL bit is set; a stream cut short does not walk.
+      #expect(stream[ends.lastBlock >> 3] & (1 << UInt8(ends.lastBlock & 7)) != 0)
+      #expect(Array(stream.prefix(stream.count - 2)).withUnsafeBytes { DeflateWalker.ends(of: $0) } == nil)
+    }
+    // Small streams are fixed-code blocks.
+    let small: [UInt8] = [0x4B, 0x4C, 0x4A, 0x06, 0x00]  // zlib raw deflate of "abc"
+    #expect(small.withUnsafeBytes { DeflateWalker.ends(of: $0) } != nil)
+    var rng = SystemRandomNumberGenerator()
+    for _ in 0..<200 {
+      let noise = (0..<Int.random(in: 0..<4096, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+      _ = noise.withUnsafeBytes { DeflateWalker.ends(of: $0) }  // any answer; never a trap
+    }
+  }
+}
