@@ -90,13 +90,9 @@ struct HeaderJSON {
   mutating func rawString() throws(TensorIOError) -> Text {
     skipSpace()
     guard current == UInt8(ascii: "\"") else { throw fail("expected a string") }
-    var i = position + 1
-    while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 { i += 1 }
-    if i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
-      let range = (position + 1)..<i
-      position = i + 1
-      return .bytes(range)
-    }
+    position += 1
+    if let range = takePlainStringBody() { return .bytes(range) }
+    position -= 1
     return .decoded(try string())
   }
 
@@ -314,12 +310,8 @@ struct HeaderJSON {
     guard current == UInt8(ascii: "\"") else { throw fail("expected a string") }
     position += 1
     // Fast path: no escape before the closing quote.
-    var i = position
-    while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\"), bytes[i] >= 0x20 { i += 1 }
-    if i < bytes.count, bytes[i] == UInt8(ascii: "\"") {
-      let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[position..<i]), as: UTF8.self)
-      position = i + 1
-      return text
+    if let range = takePlainStringBody() {
+      return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
     }
     var scalars = String.UnicodeScalarView()
     var run = position
