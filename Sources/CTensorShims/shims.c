@@ -52,3 +52,25 @@ int tensortool_is_memory_fs(int fd) {
   return 0;
 #endif
 }
+
+int tensortool_open_direct(const char *path) {
+#if defined(__linux__) && defined(O_DIRECT)
+  return open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+#else
+  (void)path;
+  errno = EINVAL;
+  return -1;
+#endif
+}
+
+int tensortool_reopen_direct_for_writing(int fd) {
+#if defined(__linux__) && defined(O_DIRECT)
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  return open(proc, O_WRONLY | O_DIRECT | O_CLOEXEC);
+#else
+  (void)fd;
+  errno = EINVAL;
+  return -1;
+#endif
+}

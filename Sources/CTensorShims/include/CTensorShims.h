@@ -21,6 +21,16 @@ int tensortool_is_memory_fs(int fd);
 /// AT_EMPTY_PATH without /proc); fails with EEXIST when `path` exists. 0, or -1 and errno.
 int tensortool_link_unnamed(int fd, const char *path);
 
+/// Opens `path` read-only for direct I/O (Linux O_DIRECT: reads bypass the page cache;
+/// buffers, offsets and lengths must be aligned to the logical block size). Returns the
+/// descriptor, or -1 and errno (EINVAL where the file system has no direct I/O).
+int tensortool_open_direct(const char *path);
+
+/// A second, write-only descriptor with O_DIRECT on the file open as `fd` (reopened
+/// through /proc/self/fd, so it has its own open file description and `fd` stays
+/// buffered). Returns the descriptor, or -1 and errno.
+int tensortool_reopen_direct_for_writing(int fd);
+
 /// Converts float32 values (byte-swapped first when `swap_in`) to float16 (byte-swapped
 /// after when `swap_out`) with the CPU's conversion instructions (F16C), rounding to
 /// nearest-even, 8 at a time. Stops before the first group of 8 that holds a NaN (whose

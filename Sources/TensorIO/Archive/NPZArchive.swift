@@ -251,7 +251,7 @@ public final class NPZArchive: Sendable {
       throw TensorIOError(.memberNotMappable(reason: why), path: spec(key))
     }
     let storage = try Storage(
-      mapping: archive.file.descriptor, path: spec(key), mode: mode, dataOffset: offset,
+      mapping: archive.file.descriptor, path: spec(key), file: FilePath(path), mode: mode, dataOffset: offset,
       byteCount: info.header.dataBytes)
     return NDArray(unchecked: storage, layout: info.header.layout)
   }

@@ -46,8 +46,8 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
       chunk: chunk, registrationChunk: registrationChunk, workers: workers, registeringWorkers: registering,
       ringDepth: 4, smallCopy: 1 << 20,
       populate: environmentInteger("TENSORTOOL_TRANSFER_POPULATE", in: 0...1) != 0,
-      downloadWorkers: environmentInteger("TENSORTOOL_DOWNLOAD_WORKERS", in: 1...64) ?? min(2, workers),
-      mappedDownloads: environmentInteger("TENSORTOOL_DOWNLOAD_MAPPED", in: 0...1) != 0)
+      downloadWorkers: environmentInteger("TENSORTOOL_DOWNLOAD_WORKERS", in: 1...64) ?? min(2, workers)
+    ).applyingEnvironment()
   }
 
   init(driver: CUDADriver, index: Int) throws(TensorIOError) {

@@ -89,14 +89,15 @@ public final class DeviceBuffer: @unchecked Sendable {
 
   deinit { backend.free(address) }
 
-  /// Copies host bytes into `offset ..< offset + count` of this buffer.
+  /// Copies host bytes into `offset ..< offset + count` of this buffer; cold chunks of
+  /// a mapped file come from `reader` when given.
   @discardableResult
   func upload(
     _ source: UnsafeRawPointer, count: Int, at offset: Int = 0, path: TransferPath,
-    progress: TransferProgress? = nil
+    progress: TransferProgress? = nil, reader: DirectReader? = nil
   ) throws(TensorIOError) -> TransferReport {
     let (engine, at) = try engine(offset, count, path: path, progress: progress)
-    return try engine.upload(to: at, from: source, count: count)
+    return try engine.upload(to: at, from: source, count: count, reader: reader)
   }
 
   /// Fills `offset ..< offset + count` of this buffer from `producer`, a chunk at a
@@ -118,6 +119,16 @@ public final class DeviceBuffer: @unchecked Sendable {
   ) throws(TensorIOError) -> TransferReport {
     let (engine, at) = try engine(offset, count, path: path, progress: progress)
     return try engine.download(from: at, into: destination, count: count)
+  }
+
+  /// Copies `offset ..< offset + count` of this buffer into `sink`'s file (see
+  /// `TransferEngine.download(from:count:to:)`).
+  @discardableResult
+  func download(count: Int, at offset: Int = 0, path: TransferPath, to sink: FileSink) throws(TensorIOError)
+    -> TransferReport
+  {
+    let (engine, at) = try engine(offset, count, path: path, progress: nil)
+    return try engine.download(from: at, count: count, to: sink)
   }
 
   /// Streams `offset ..< offset + count` of this buffer to `sink` in order, a chunk at

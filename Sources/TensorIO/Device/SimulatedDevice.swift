@@ -18,13 +18,19 @@ final class SimulatedDevice: DeviceBackend {
   static let capacity = 16 << 30
 
   let device: Device
-  /// CUDA's shape (every worker registers; registration chunks four staging chunks
-  /// long) at a small scale, so that small test arrays already run the pipeline through
-  /// many chunks, on three workers concurrently.
-  let tuning = TransferTuning(
-    chunk: max(64 << 10, SystemInfo.pageSize),
-    registrationChunk: 4 * max(64 << 10, SystemInfo.pageSize), workers: 3, registeringWorkers: 3,
-    ringDepth: 3, smallCopy: 4096)
+  /// Engine v1's CUDA shape (every worker registers; registration chunks four staging
+  /// chunks long) at a small scale, so that small test arrays already run the pipeline
+  /// through many chunks, on three workers concurrently. With
+  /// `TENSORTOOL_SIM_TUNING=cuda`, the CUDA device's own tuning instead (its chunk
+  /// sizes, workers and routes, environment overrides included): the host side of a
+  /// GPU transfer, measured without a GPU.
+  let tuning =
+    SystemInfo.environment("TENSORTOOL_SIM_TUNING") == "cuda"
+    ? CUDADevice.defaultTuning()
+    : TransferTuning(
+      chunk: max(64 << 10, SystemInfo.pageSize),
+      registrationChunk: 4 * max(64 << 10, SystemInfo.pageSize), workers: 3, registeringWorkers: 3,
+      ringDepth: 3, smallCopy: 4096)
   let pool = TransferPool()
 
   private struct Allocation {
@@ -213,7 +219,8 @@ final class SimulatedDevice: DeviceBackend {
   }
 
   func allocatePinned(_ bytes: Int) throws(TensorIOError) -> UnsafeMutableRawPointer {
-    guard let pointer = try? HeapMemory.allocate(byteCount: bytes, alignment: 64) else {
+    // Page-aligned, as the driver's pinned memory is (direct I/O needs it).
+    guard let pointer = try? HeapMemory.allocate(byteCount: bytes, alignment: SystemInfo.pageSize) else {
       throw failure("SIM_ERROR_OUT_OF_MEMORY", "allocatePinned")
     }
     state.withLock { $0.pinned[UInt(bitPattern: Int(bitPattern: pointer))] = bytes }

@@ -45,6 +45,8 @@ extension TransferEngine {
     var buffer: UnsafeMutableRawPointer?
     var registered: UnsafeMutableRawPointer?
     var copyOut: (destination: UnsafeMutableRawPointer, count: Int)?
+    /// A download's file write, done once the copy into the buffer is.
+    var writeOut: PendingWrite?
     var busy = false
     /// The bytes of the chunk in flight.
     var bytes = 0
@@ -54,13 +56,15 @@ extension TransferEngine {
 
     init(stream: DeviceStream) { self.stream = stream }
 
-    /// Waits for the slot's copy, then copies a staged download out, ends the chunk's
-    /// registration and counts its bytes in `progress`.
+    /// Waits for the slot's copy, then copies a staged download out (to memory or to
+    /// its file), ends the chunk's registration and counts its bytes in `progress`.
     mutating func complete(_ backend: any DeviceBackend, progress: TransferProgress?) throws(TensorIOError) {
       guard busy else { return }
       busy = false
       let out = copyOut
+      let write = writeOut
       copyOut = nil
+      writeOut = nil
       do {
         try backend.synchronize(stream)
       } catch {
@@ -72,6 +76,7 @@ extension TransferEngine {
         self.registered = nil
       }
       if let out, let buffer { memcpy(out.destination, buffer, out.count) }
+      if let write, let buffer { try write.sink.write(buffer + write.lead, count: write.count, at: write.offset) }
       progress?.add(bytes)
     }
   }
@@ -94,9 +99,12 @@ extension TransferEngine {
 
   /// Host memory <-> device through worker threads, each moving the chunks it takes
   /// from a shared counter, registered in place or staged.
-  func pipeline(toDevice: Bool, device: UInt64, host: UnsafeMutableRawPointer, _ count: Int)
-    throws(TensorIOError) -> TransferReport
-  {
+  ///
+  /// Uploads given a `reader` read the chunks it wants (cold ones) from the file with
+  /// direct I/O into a pinned slot instead of copying them from the mapping at `host`.
+  func pipeline(
+    toDevice: Bool, device: UInt64, host: UnsafeMutableRawPointer, _ count: Int, reader: DirectReader? = nil
+  ) throws(TensorIOError) -> TransferReport {
     let everyWorkerRegisters =
       path == .registered || (path == .automatic && tuning.registeringWorkers >= tuning.workers)
     let grid = ChunkGrid(
@@ -128,7 +136,11 @@ extension TransferEngine {
           let chunk = host + offset
           var inPlace = false
           let pages = grid.pages(i)
-          if tuning.populate {
+          // A cold chunk is read from the disk: neither mapped, nor registered.
+          let direct =
+            toDevice && n <= tuning.chunk && reader?.wants(host + pages.offset, count: pages.count) == true
+            ? reader : nil
+          if tuning.populate && direct == nil {
             // One call maps the chunk's pages (a file mapping's page cache pages), not
             // a fault per page in the copy.
             if toDevice {
@@ -137,7 +149,7 @@ extension TransferEngine {
               VirtualMemory.populateForWriting(host + pages.offset, length: pages.count)
             }
           }
-          if registers {
+          if registers && direct == nil {
             do throws(TensorIOError) {
               try backend.register(host + pages.offset, count: pages.count, readOnly: toDevice)
               slots[s].registered = host + pages.offset
@@ -163,8 +175,14 @@ extension TransferEngine {
               try stageInPieces(
                 toDevice: toDevice, device: address, host: chunk, count: n, buffer: buffer, stream: slots[s].stream)
             } else if toDevice {
-              memcpy(buffer, chunk, n)
-              try backend.enqueueCopyToDevice(address, from: buffer, count: n, on: slots[s].stream)
+              let lead = offset - pages.offset
+              if let direct, try direct.read(into: buffer, at: pages.offset, count: pages.count, needed: lead + n) {
+                report.directReads += 1
+                try backend.enqueueCopyToDevice(address, from: buffer + lead, count: n, on: slots[s].stream)
+              } else {
+                memcpy(buffer, chunk, n)
+                try backend.enqueueCopyToDevice(address, from: buffer, count: n, on: slots[s].stream)
+              }
             } else {
               slots[s].copyOut = (chunk, n)
               try backend.enqueueCopyToHost(buffer, from: address, count: n, on: slots[s].stream)

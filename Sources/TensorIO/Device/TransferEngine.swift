@@ -12,14 +12,18 @@ struct TransferEngine {
   let path: TransferPath
   /// Counts the bytes of each chunk once its copy has completed.
   var progress: TransferProgress? = nil
+  /// Replaces the backend's tuning's choices for this transfer (tests; the chunk size
+  /// must stay the backend's, which sizes the pooled buffers).
+  var tuningOverride: TransferTuning? = nil
 
-  var tuning: TransferTuning { backend.tuning }
+  var tuning: TransferTuning { tuningOverride ?? backend.tuning }
 
-  /// Copies `count` host bytes at `source` to device address `destination`.
-  func upload(to destination: UInt64, from source: UnsafeRawPointer, count: Int) throws(TensorIOError)
-    -> TransferReport
+  /// Copies `count` host bytes at `source` to device address `destination`; cold
+  /// chunks of a mapped file come from `reader` when given.
+  func upload(to destination: UInt64, from source: UnsafeRawPointer, count: Int, reader: DirectReader? = nil)
+    throws(TensorIOError) -> TransferReport
   {
-    try move(toDevice: true, device: destination, host: UnsafeMutableRawPointer(mutating: source), count)
+    try move(toDevice: true, device: destination, host: UnsafeMutableRawPointer(mutating: source), count, reader)
   }
 
   /// Copies `count` bytes at device address `source` into host memory at `destination`.
@@ -30,12 +34,12 @@ struct TransferEngine {
   }
 
   /// One direct copy for small or `.pageable` transfers, else the pipeline.
-  private func move(toDevice: Bool, device: UInt64, host: UnsafeMutableRawPointer, _ count: Int)
-    throws(TensorIOError) -> TransferReport
-  {
+  private func move(
+    toDevice: Bool, device: UInt64, host: UnsafeMutableRawPointer, _ count: Int, _ reader: DirectReader? = nil
+  ) throws(TensorIOError) -> TransferReport {
     if count == 0 { return TransferReport() }
     guard path == .pageable || count < tuning.smallCopy else {
-      return try pipeline(toDevice: toDevice, device: device, host: host, count)
+      return try pipeline(toDevice: toDevice, device: device, host: host, count, reader: reader)
     }
     try backend.attachThread()
     if toDevice {

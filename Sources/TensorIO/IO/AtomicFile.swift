@@ -125,6 +125,20 @@ final class AtomicFile: Sendable {
     }
   }
 
+  /// The `count` bytes written at `offset` (read back).
+  func read(_ count: Int, at offset: Int) throws(TensorIOError) -> [UInt8] {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
+    defer { buffer.deallocate() }
+    let got: Int
+    do {
+      got = try descriptor.readFully(at: offset, into: buffer)
+    } catch {
+      throw TensorIOError(.system(operation: "read back", errno: error), path: path)
+    }
+    guard got == count else { throw TensorIOError(.system(operation: "read back", errno: .ioError), path: path) }
+    return Array(buffer)
+  }
+
   /// Writes `bytes` at `offset`, starting write-back of every 64 MiB written so that
   /// the final sync does not stall on the whole file. Several threads may write
   /// different ranges at once.

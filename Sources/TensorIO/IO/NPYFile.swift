@@ -83,7 +83,7 @@ extension NPYFile {
     let file = try OpenFile(path: path, writable: mode == .readWrite)
     let header = try file.readInfo(maxHeaderSize: maxHeaderSize).header
     let storage = try Storage(
-      mapping: file.descriptor, path: path.string, mode: mode, dataOffset: header.dataOffset,
+      mapping: file.descriptor, path: path.string, file: path, mode: mode, dataOffset: header.dataOffset,
       byteCount: header.dataBytes)
     return NDArray(unchecked: storage, layout: header.layout)
   }

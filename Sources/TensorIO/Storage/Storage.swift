@@ -74,6 +74,25 @@ public final class Storage: @unchecked Sendable {
   /// memory (including an npz member that was loaded because it could not be mapped).
   public let mappedFile: MappedFile?
 
+  /// Where a shared file mapping's bytes can be read again from the file itself: the
+  /// file's path and identity, and the address where the mapping of its offset 0 starts.
+  /// Only for mappings whose bytes are always the file's (`r` and `r+`, not `c`, whose
+  /// written pages are private).
+  struct BackingFile: Sendable {
+    let path: FilePath
+    let identity: FileIdentity
+    let mappingStart: UInt
+
+    /// The file offset of `pointer`, an address inside the mapping.
+    func offset(of pointer: UnsafeRawPointer) -> Int {
+      Int(bitPattern: UInt(bitPattern: pointer) &- mappingStart)
+    }
+  }
+
+  /// The file behind this storage's mapping, for direct reads; nil for memory and for
+  /// copy-on-write mappings.
+  let backingFile: BackingFile?
+
   /// Buffers at least this large are anonymous mappings with huge pages.
   static let mappingThreshold = 1 << 20
 
@@ -89,6 +108,7 @@ public final class Storage: @unchecked Sendable {
     self.isWritable = isWritable
     self.mappedFile = mappedFile
     self.scratchFile = scratchFile
+    self.backingFile = nil
   }
 
   /// Allocates `byteCount` zeroed bytes aligned to 64 bytes.
@@ -145,10 +165,13 @@ public final class Storage: @unchecked Sendable {
     return nil
   }
 
-  /// Maps bytes `dataOffset ..< dataOffset + byteCount` of an open file.
-  init(mapping descriptor: FileDescriptor, path: String, mode: MapMode, dataOffset: Int, byteCount: Int)
-    throws(TensorIOError)
-  {
+  /// Maps bytes `dataOffset ..< dataOffset + byteCount` of an open file. `path` names
+  /// the bytes in errors; `file`, when given, is where the file can be opened again (for
+  /// direct reads that bypass the page cache).
+  init(
+    mapping descriptor: FileDescriptor, path: String, file: FilePath? = nil, mode: MapMode, dataOffset: Int,
+    byteCount: Int
+  ) throws(TensorIOError) {
     let length = dataOffset + byteCount
     let start: UnsafeMutableRawPointer
     do {
@@ -161,6 +184,11 @@ public final class Storage: @unchecked Sendable {
     self.isWritable = mode != .readOnly
     self.mappedFile = MappedFile(path: path, mode: mode)
     self.scratchFile = nil
+    if let file, mode != .copyOnWrite, let identity = try? descriptor.identity() {
+      self.backingFile = BackingFile(path: file, identity: identity, mappingStart: UInt(bitPattern: start))
+    } else {
+      self.backingFile = nil
+    }
   }
 
   private static func allocate(_ byteCount: Int) throws(TensorIOError) -> (UnsafeMutableRawPointer, Owner) {

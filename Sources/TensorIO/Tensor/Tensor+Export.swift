@@ -77,9 +77,13 @@ extension Tensor {
       let memory = try DeviceBuffer(backend: backend, byteCount: source.layout.byteCount)
       let lowest =
         ArrayLayout.extent(shape: source.shape, strides: source.strides, itemSize: dtype.itemSize)?.lowest ?? 0
-      try memory.upload(
-        sourceStorage.unsafeBaseAddress + source.byteOffset + lowest, count: source.layout.byteCount, path: path,
-        progress: progress)
+      let start = sourceStorage.unsafeBaseAddress + source.byteOffset + lowest
+      let count = source.layout.byteCount
+      // A mapped file's cold chunks are read from the disk directly.
+      let reader =
+        count >= backend.tuning.chunk && (path == .automatic || path == .staged)
+        ? DirectReader.open(sourceStorage, at: start, count: count, mode: backend.tuning.directReads) : nil
+      try memory.upload(start, count: count, path: path, progress: progress, reader: reader)
       var deviceLayout = source.layout
       deviceLayout.byteOffset = -lowest
       return Tensor(buffer: .device(memory), layout: deviceLayout, requiresGrad: requiresGrad)

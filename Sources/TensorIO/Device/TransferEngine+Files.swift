@@ -1,0 +1,185 @@
+import Synchronization
+import SystemPackage
+
+/// The file behind an upload's host range (a mapped `.npy`, npz member or safetensors
+/// tensor), opened again for direct reads: chunks whose pages are not in the page
+/// cache are read from the disk straight into the pinned ring, so that a cold file
+/// moves at the disk's speed and is not pulled through the page cache.
+final class DirectReader: Sendable {
+  let descriptor: FileDescriptor
+  /// The file offset of the transfer's first byte.
+  let fileOffset: Int
+  let path: String
+  let mode: DirectReads
+  /// Set once a direct read is refused (a file system that opens with `O_DIRECT` but
+  /// will not read so): the remaining chunks go through the mapping.
+  private let refused = Atomic(false)
+
+  private init(descriptor: FileDescriptor, fileOffset: Int, path: String, mode: DirectReads) {
+    self.descriptor = descriptor
+    self.fileOffset = fileOffset
+    self.path = path
+    self.mode = mode
+  }
+
+  deinit { _ = try? descriptor.close() }
+
+  /// A reader for the `count` bytes at `pointer` in `storage`, when the storage maps a
+  /// file that is still the one at its path (same device and inode) and direct I/O is
+  /// wanted and available there; nil otherwise (the upload then copies from the
+  /// mapping as always).
+  static func open(_ storage: Storage, at pointer: UnsafeRawPointer, count: Int, mode: DirectReads)
+    -> DirectReader?
+  {
+    guard mode != .never, count > 0, let backing = storage.backingFile,
+      let descriptor = try? FileDescriptor.openForDirectReads(backing.path)
+    else { return nil }
+    guard (try? descriptor.identity()) == backing.identity,
+      let size = try? descriptor.sizeAndKind().size, backing.offset(of: pointer) >= 0,
+      backing.offset(of: pointer) <= size - count
+    else {
+      _ = try? descriptor.close()
+      return nil
+    }
+    return DirectReader(
+      descriptor: descriptor, fileOffset: backing.offset(of: pointer), path: backing.path.string, mode: mode)
+  }
+
+  /// Whether the chunk whose whole pages are `pages ..< pages + count` (inside the
+  /// mapping) should be read directly: always, or when fewer than half its pages are
+  /// in the page cache.
+  func wants(_ pages: UnsafeMutableRawPointer, count: Int) -> Bool {
+    guard !refused.load(ordering: .relaxed) else { return false }
+    switch mode {
+    case .never: return false
+    case .always: return true
+    case .coldChunks:
+      guard let resident = VirtualMemory.residentPages(pages, length: count) else { return false }
+      return resident * 2 < count / SystemInfo.pageSize
+    }
+  }
+
+  /// Reads the `count` bytes (whole pages) that start `offset` bytes from the
+  /// transfer's first byte into `buffer`, of which at least the first `needed` must
+  /// exist. Returns false when direct I/O is refused (nothing read: the caller copies
+  /// from the mapping instead); throws when the file is shorter than the mapping
+  /// promised or the read fails.
+  func read(into buffer: UnsafeMutableRawPointer, at offset: Int, count: Int, needed: Int) throws(TensorIOError)
+    -> Bool
+  {
+    let position = fileOffset + offset
+    guard DirectIO.isAligned(position), DirectIO.isAligned(count), DirectIO.isAligned(Int(bitPattern: buffer))
+    else { return false }
+    let got: Int
+    do {
+      got = try descriptor.readDirect(at: position, into: buffer, count: count)
+    } catch .invalidArgument {
+      refused.store(true, ordering: .relaxed)
+      return false
+    } catch {
+      throw TensorIOError(.system(operation: "direct read at \(position)", errno: error), path: path)
+    }
+    guard got >= needed else {
+      throw TensorIOError(.truncatedData(expected: position + needed, available: position + got), path: path)
+    }
+    return true
+  }
+}
+
+/// Where a device -> file transfer's chunks land: `dataStart ..< dataStart + count` of
+/// an atomic output file, written by the transfer workers from their pinned slots,
+/// through the page cache or with direct I/O.
+struct FileSink: Sendable {
+  let file: AtomicFile
+  /// The direct-I/O descriptor of the same file, when writes bypass the page cache.
+  let direct: FileDescriptor?
+  /// Where the data starts in the file.
+  let dataStart: Int
+  /// The file's bytes from the page below `dataStart` up to it (the header's tail),
+  /// which a direct write of the first block carries along.
+  let head: [UInt8]
+
+  /// Writes `count` bytes of `buffer` at file offset `offset`.
+  func write(_ buffer: UnsafeRawPointer, count: Int, at offset: Int) throws(TensorIOError) {
+    guard let direct else {
+      try file.write(UnsafeRawBufferPointer(start: buffer, count: count), at: offset)
+      return
+    }
+    do {
+      try direct.writeDirect(at: offset, from: buffer, count: count)
+    } catch {
+      throw TensorIOError(.system(operation: "direct write at \(offset)", errno: error), path: file.path)
+    }
+  }
+}
+
+/// A chunk's bytes waiting in a slot's pinned buffer for their file write.
+struct PendingWrite {
+  let sink: FileSink
+  /// Where the bytes start in the buffer.
+  let lead: Int
+  let count: Int
+  /// Where they go in the file.
+  let offset: Int
+}
+
+extension TransferEngine {
+  /// Copies `count` bytes at device address `source` into `sink`'s file, from its
+  /// `dataStart` on: the file is cut on a page-aligned grid of chunks, which worker
+  /// threads take from a shared counter, each copying a chunk into one of its two
+  /// pinned slots and writing the slot out once its copy is done, while its other
+  /// slot's copy runs. With direct writes, each slot holds whole pages of the file
+  /// (the first one the header's tail too) and the file is cut to size at the end.
+  func download(from source: UInt64, count: Int, to sink: FileSink) throws(TensorIOError) -> TransferReport {
+    guard count > 0 else { return TransferReport() }
+    let grid = ChunkGrid(start: sink.dataStart, count: count, chunk: tuning.chunk)
+    let workers = max(1, min(tuning.downloadWorkers ?? tuning.workers, grid.chunks))
+    let total = Locked(TransferReport())
+    try Parallel.workers(workers, sharing: grid.chunks) { (_, queue) throws(TensorIOError) in
+      var report = TransferReport()
+      var slots: [Slot] = []
+      do throws(TensorIOError) {
+        try backend.attachThread()
+        for _ in 0..<2 {
+          slots.append(Slot(stream: try backend.pool.stream(backend)))
+          slots[slots.count - 1].buffer = try backend.pool.buffer(backend)
+        }
+        var s = 0
+        while let i = queue.next() {
+          try slots[s].complete(backend, progress: progress)
+          guard let buffer = slots[s].buffer else { break }
+          let (offset, n) = grid.bytes(i)
+          let pages = grid.pages(i)
+          let lead = sink.direct == nil ? 0 : offset - pages.offset
+          if lead > 0 {
+            sink.head.withUnsafeBytes { head in
+              if let base = head.baseAddress { buffer.copyMemory(from: base + head.count - lead, byteCount: lead) }
+            }
+          }
+          slots[s].busy = true
+          slots[s].bytes = n
+          slots[s].writeOut =
+            sink.direct == nil
+            ? PendingWrite(sink: sink, lead: 0, count: n, offset: sink.dataStart + offset)
+            : PendingWrite(sink: sink, lead: 0, count: pages.count, offset: sink.dataStart + pages.offset)
+          report.staged += 1
+          try backend.enqueueCopyToHost(buffer + lead, from: source + UInt64(offset), count: n, on: slots[s].stream)
+          s ^= 1
+        }
+      } catch {
+        queue.record(error)
+      }
+      finish(&slots, failure: queue.failure)
+      total.withLock { $0.add(report) }
+    }
+    if sink.direct != nil {
+      do {
+        try sink.file.descriptor.resize(to: Int64(sink.dataStart + count))
+      } catch {
+        throw TensorIOError(
+          .system(operation: "truncate", errno: error as? Errno ?? .ioError), path: sink.file.path)
+      }
+    }
+    return total.withLock { $0 }
+  }
+}
