@@ -152,7 +152,9 @@ struct DirectTransferTests {
     #expect(try DirectTransferTests.contents(memory) == [UInt8](repeating: 0, count: values.count))
   }
 
-  @Test("device -> .npy through every route (direct writes, writers, mapped, ring) is byte-identical, headers past a page too")
+  @Test(
+    "device -> .npy through every route (direct writes, writers, mapped, ring) is byte-identical, headers past a page too"
+  )
   func savesThroughEveryRoute() throws {
     let dir = try Support.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }

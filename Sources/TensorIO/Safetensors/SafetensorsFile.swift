@@ -130,7 +130,8 @@ public struct SafetensorsFile: Sendable {
     }
     let source = mode == .readWrite ? try OpenFile(path: FilePath(path), writable: true) : file
     let storage = try Storage(
-      mapping: source.descriptor, path: path, file: FilePath(path), mode: mode, dataOffset: info.dataOffset, byteCount: info.byteCount)
+      mapping: source.descriptor, path: path, file: FilePath(path), mode: mode, dataOffset: info.dataOffset,
+      byteCount: info.byteCount)
     return NDArray(unchecked: storage, layout: layout)
   }
 
