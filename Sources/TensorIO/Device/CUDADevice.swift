@@ -31,8 +31,11 @@ final class CUDADevice: DeviceBackend, @unchecked Sendable {
   /// `TENSORTOOL_TRANSFER_WORKERS`, `TENSORTOOL_DOWNLOAD_WORKERS`,
   /// `TENSORTOOL_REGISTER_WORKERS`, `TENSORTOOL_TRANSFER_CHUNK_MIB`,
   /// `TENSORTOOL_REGISTER_CHUNK_MIB`, `TENSORTOOL_TRANSFER_POPULATE=0`,
-  /// `TENSORTOOL_PINNED_ALLOC=1` and `TENSORTOOL_DOWNLOAD_MAPPED=0` override these, for
-  /// measurements.
+  /// `TENSORTOOL_PINNED_ALLOC=1`, and the routes `TENSORTOOL_DIRECT_READS`,
+  /// `TENSORTOOL_SAVE_SYNCED` and `TENSORTOOL_SAVE_UNSYNCED` (see
+  /// `TransferTuning.applyingEnvironment()`) override these, for measurements. Engine
+  /// v2.1 (not yet measured on a GPU): cold chunks of a mapped file are read with
+  /// `O_DIRECT` into the ring, and synced saves write with `O_DIRECT`.
   let tuning: TransferTuning
   let pool = TransferPool()
 
