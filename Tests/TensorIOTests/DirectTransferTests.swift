@@ -83,7 +83,7 @@ struct DirectTransferTests {
         let mapped = try NPYFile.map(FilePath(file), mode: .readOnly)
         let (storage, start) = (mapped.storage, mapped.storage.unsafeBaseAddress)
         // Every chunk read directly.
-        let always = try #require(DirectReader.open(storage, at: start, count: values.count, mode: .always))
+        let always = try #require(FileReader.open(storage, at: start, count: values.count, mode: .always))
         var engine = TransferEngine(backend: sim, path: path)
         engine.tuningOverride = tuning
         let report = try engine.upload(to: memory.address, from: start, count: values.count, reader: always)
@@ -92,7 +92,7 @@ struct DirectTransferTests {
         // Cold chunks only: all of them once the file's pages are dropped, and the
         // page cache stays cold; none once the file is in the cache.
         DirectTransferTests.dropCache(file)
-        let cold = try #require(DirectReader.open(storage, at: start, count: values.count, mode: .coldChunks))
+        let cold = try #require(FileReader.open(storage, at: start, count: values.count, mode: .coldChunks))
         try sim.copyToDevice(memory.address, from: [UInt8](repeating: 0, count: values.count), count: values.count)
         let coldReport = try engine.upload(to: memory.address, from: start, count: values.count, reader: cold)
         #expect(coldReport.directReads == coldReport.chunks, "\(count) \(path) \(coldReport)")
@@ -102,6 +102,13 @@ struct DirectTransferTests {
         let warm = try engine.upload(to: memory.address, from: start, count: values.count, reader: cold)
         #expect(warm.directReads == 0 && warm.chunks > 1, "\(count) \(path) \(warm)")
         #expect(try DirectTransferTests.contents(memory) == values, "\(count) \(path) warm")
+        // Warm chunks by pread, when asked: every chunk, from the page cache.
+        let pread = try #require(
+          FileReader.open(storage, at: start, count: values.count, mode: .coldChunks, warmPread: true))
+        try sim.copyToDevice(memory.address, from: [UInt8](repeating: 0, count: values.count), count: values.count)
+        let preadReport = try engine.upload(to: memory.address, from: start, count: values.count, reader: pread)
+        #expect(preadReport.bufferedReads == preadReport.chunks && preadReport.directReads == 0, "\(preadReport)")
+        #expect(try DirectTransferTests.contents(memory) == values, "\(count) \(path) pread")
       }
       // Through Tensor.to: the cold file's chunks come from the disk, the tensor is intact.
       DirectTransferTests.dropCache(file)
@@ -128,14 +135,14 @@ struct DirectTransferTests {
     // Replaced at its path (atomic save: a new inode): the reader is not made.
     let mapped = try NPYFile.map(path, mode: .readOnly)
     let start = mapped.storage.unsafeBaseAddress
-    #expect(DirectReader.open(mapped.storage, at: start, count: values.count, mode: .always) != nil)
+    #expect(FileReader.open(mapped.storage, at: start, count: values.count, mode: .always) != nil)
     _ = try DirectTransferTests.makeFile(path, count: 3 * DirectTransferTests.chunk / 4)
-    #expect(DirectReader.open(mapped.storage, at: start, count: values.count, mode: .always) == nil)
+    #expect(FileReader.open(mapped.storage, at: start, count: values.count, mode: .always) == nil)
     // Cut short under the mapping: a typed error naming the file, no SIGBUS (the direct
     // path never touches the mapping's missing pages).
     let current = try NPYFile.map(path, mode: .readOnly)
     let reader = try #require(
-      DirectReader.open(current.storage, at: current.storage.unsafeBaseAddress, count: values.count, mode: .always))
+      FileReader.open(current.storage, at: current.storage.unsafeBaseAddress, count: values.count, mode: .always))
     #expect(truncate(path.string, 200) == 0)
     let memory = try DeviceBuffer(backend: DirectTransferTests.sim, byteCount: values.count)
     let engine = TransferEngine(backend: DirectTransferTests.sim, path: .staged)

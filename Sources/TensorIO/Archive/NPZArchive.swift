@@ -171,7 +171,8 @@ public final class NPZArchive: Sendable {
         return try Tensor(try load(key, scratch: true)).to(device, path: path, progress: progress)
       }
       // Uploaded from the mapping (registered in place where the driver allows), while
-      // the CRC-32 is checked over the same pages on other cores.
+      // the CRC-32 is checked over the same pages on other cores (so no direct reads:
+      // a cold archive's pages come from the disk once, through the page cache).
       let mapped = try map(key)
       // Safety: the task only reads the mapping, which `mapped` keeps alive until the
       // task is waited for below.
@@ -181,7 +182,7 @@ public final class NPZArchive: Sendable {
         try self.storedCRC(entry, start: start, header: header, data: data.value, spec: memberSpec)
       }
       let uploaded: Result<Tensor, TensorIOError> = Result { () throws(TensorIOError) in
-        try Tensor(mapped).to(device, path: path, progress: progress)
+        try Tensor(mapped).to(device, path: path, progress: progress, directReads: false)
       }
       let value = try checking.wait()
       guard value == entry.crc32 else {

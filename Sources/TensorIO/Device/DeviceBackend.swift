@@ -94,7 +94,7 @@ public final class DeviceBuffer: @unchecked Sendable {
   @discardableResult
   func upload(
     _ source: UnsafeRawPointer, count: Int, at offset: Int = 0, path: TransferPath,
-    progress: TransferProgress? = nil, reader: DirectReader? = nil
+    progress: TransferProgress? = nil, reader: FileReader? = nil
   ) throws(TensorIOError) -> TransferReport {
     let (engine, at) = try engine(offset, count, path: path, progress: progress)
     return try engine.upload(to: at, from: source, count: count, reader: reader)

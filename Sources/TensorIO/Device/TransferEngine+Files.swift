@@ -2,82 +2,114 @@ import Synchronization
 import SystemPackage
 
 /// The file behind an upload's host range (a mapped `.npy`, npz member or safetensors
-/// tensor), opened again for direct reads: chunks whose pages are not in the page
-/// cache are read from the disk straight into the pinned ring, so that a cold file
-/// moves at the disk's speed and is not pulled through the page cache.
-final class DirectReader: Sendable {
-  let descriptor: FileDescriptor
+/// tensor), opened again so that chunks can be read into the pinned ring instead of
+/// copied from the mapping: chunks whose pages are not in the page cache with direct
+/// I/O (a cold file moves at the disk's speed and is not pulled through the page
+/// cache), and, when asked, warm chunks with plain `pread` (no page table entries to
+/// set up, for measurements).
+final class FileReader: Sendable {
+  /// How a chunk is read.
+  enum Route {
+    /// With direct I/O, from the disk.
+    case direct
+    /// With `pread`, from the page cache.
+    case buffered
+  }
+
+  private let direct: FileDescriptor?
+  private let buffered: FileDescriptor?
   /// The file offset of the transfer's first byte.
   let fileOffset: Int
   let path: String
   let mode: DirectReads
   /// Set once a direct read is refused (a file system that opens with `O_DIRECT` but
-  /// will not read so): the remaining chunks go through the mapping.
+  /// will not read so): the remaining cold chunks go through the mapping.
   private let refused = Atomic(false)
 
-  private init(descriptor: FileDescriptor, fileOffset: Int, path: String, mode: DirectReads) {
-    self.descriptor = descriptor
+  private init(direct: FileDescriptor?, buffered: FileDescriptor?, fileOffset: Int, path: String, mode: DirectReads) {
+    self.direct = direct
+    self.buffered = buffered
     self.fileOffset = fileOffset
     self.path = path
     self.mode = mode
   }
 
-  deinit { _ = try? descriptor.close() }
-
-  /// A reader for the `count` bytes at `pointer` in `storage`, when the storage maps a
-  /// file that is still the one at its path (same device and inode) and direct I/O is
-  /// wanted and available there; nil otherwise (the upload then copies from the
-  /// mapping as always).
-  static func open(_ storage: Storage, at pointer: UnsafeRawPointer, count: Int, mode: DirectReads)
-    -> DirectReader?
-  {
-    guard mode != .never, count > 0, let backing = storage.backingFile,
-      let descriptor = try? FileDescriptor.openForDirectReads(backing.path)
-    else { return nil }
-    guard (try? descriptor.identity()) == backing.identity,
-      let size = try? descriptor.sizeAndKind().size, backing.offset(of: pointer) >= 0,
-      backing.offset(of: pointer) <= size - count
-    else {
-      _ = try? descriptor.close()
-      return nil
-    }
-    return DirectReader(
-      descriptor: descriptor, fileOffset: backing.offset(of: pointer), path: backing.path.string, mode: mode)
+  deinit {
+    _ = try? direct?.close()
+    _ = try? buffered?.close()
   }
 
-  /// Whether the chunk whose whole pages are `pages ..< pages + count` (inside the
-  /// mapping) should be read directly: always, or when fewer than half its pages are
-  /// in the page cache.
-  func wants(_ pages: UnsafeMutableRawPointer, count: Int) -> Bool {
-    guard !refused.load(ordering: .relaxed) else { return false }
-    switch mode {
-    case .never: return false
-    case .always: return true
-    case .coldChunks:
-      guard let resident = VirtualMemory.residentPages(pages, length: count) else { return false }
-      return resident * 2 < count / SystemInfo.pageSize
+  /// A reader for the `count` bytes at `pointer` in `storage`, when the storage maps a
+  /// file that is still the one at its path (same device and inode) and reads are
+  /// wanted (`mode` for cold chunks, `warmPread` for the others) and possible there;
+  /// nil otherwise (the upload then copies from the mapping as always).
+  static func open(
+    _ storage: Storage, at pointer: UnsafeRawPointer, count: Int, mode: DirectReads, warmPread: Bool = false
+  ) -> FileReader? {
+    guard mode != .never || warmPread, count > 0, let backing = storage.backingFile else { return nil }
+    let offset = backing.offset(of: pointer)
+    func sameFile(_ descriptor: FileDescriptor?) -> FileDescriptor? {
+      guard let descriptor else { return nil }
+      guard (try? descriptor.identity()) == backing.identity, let size = try? descriptor.sizeAndKind().size,
+        offset >= 0, offset <= size - count
+      else {
+        _ = try? descriptor.close()
+        return nil
+      }
+      return descriptor
     }
+    let direct = mode == .never ? nil : sameFile(try? FileDescriptor.openForDirectReads(backing.path))
+    let buffered =
+      warmPread ? sameFile(try? FileDescriptor.open(backing.path, .readOnly, options: [.closeOnExec])) : nil
+    guard direct != nil || buffered != nil else { return nil }
+    return FileReader(
+      direct: direct, buffered: buffered, fileOffset: offset, path: backing.path.string, mode: mode)
+  }
+
+  /// How to read the chunk whose whole pages are `pages ..< pages + count` (inside the
+  /// mapping); nil to copy it from the mapping. Directly: always, or when fewer than
+  /// half its pages are in the page cache.
+  func route(_ pages: UnsafeMutableRawPointer, count: Int) -> Route? {
+    if direct != nil, !refused.load(ordering: .relaxed) {
+      switch mode {
+      case .never: break
+      case .always: return .direct
+      case .coldChunks:
+        if let resident = VirtualMemory.residentPages(pages, length: count), resident * 2 < count / SystemInfo.pageSize
+        {
+          return .direct
+        }
+      }
+    }
+    return buffered == nil ? nil : .buffered
   }
 
   /// Reads the `count` bytes (whole pages) that start `offset` bytes from the
-  /// transfer's first byte into `buffer`, of which at least the first `needed` must
-  /// exist. Returns false when direct I/O is refused (nothing read: the caller copies
-  /// from the mapping instead); throws when the file is shorter than the mapping
-  /// promised or the read fails.
-  func read(into buffer: UnsafeMutableRawPointer, at offset: Int, count: Int, needed: Int) throws(TensorIOError)
-    -> Bool
+  /// transfer's first byte into `buffer` by `route`, of which at least the first
+  /// `needed` must exist. Returns false when direct I/O is refused (nothing read: the
+  /// caller copies from the mapping instead); throws when the file is shorter than the
+  /// mapping promised or the read fails.
+  func read(_ route: Route, into buffer: UnsafeMutableRawPointer, at offset: Int, count: Int, needed: Int)
+    throws(TensorIOError) -> Bool
   {
     let position = fileOffset + offset
-    guard DirectIO.isAligned(position), DirectIO.isAligned(count), DirectIO.isAligned(Int(bitPattern: buffer))
-    else { return false }
-    let got: Int
+    var got = 0
     do {
-      got = try descriptor.readDirect(at: position, into: buffer, count: count)
-    } catch .invalidArgument {
+      switch route {
+      case .direct:
+        guard let direct, DirectIO.isAligned(position), DirectIO.isAligned(count),
+          DirectIO.isAligned(Int(bitPattern: buffer))
+        else { return false }
+        got = try direct.readDirect(at: position, into: buffer, count: count)
+      case .buffered:
+        guard let buffered else { return false }
+        got = try buffered.readFully(at: position, into: UnsafeMutableRawBufferPointer(start: buffer, count: count))
+      }
+    } catch .invalidArgument where route == .direct {
       refused.store(true, ordering: .relaxed)
       return false
     } catch {
-      throw TensorIOError(.system(operation: "direct read at \(position)", errno: error), path: path)
+      throw TensorIOError(.system(operation: "read at \(position)", errno: error), path: path)
     }
     guard got >= needed else {
       throw TensorIOError(.truncatedData(expected: position + needed, available: position + got), path: path)

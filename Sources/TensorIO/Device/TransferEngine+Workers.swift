@@ -100,10 +100,10 @@ extension TransferEngine {
   /// Host memory <-> device through worker threads, each moving the chunks it takes
   /// from a shared counter, registered in place or staged.
   ///
-  /// Uploads given a `reader` read the chunks it wants (cold ones) from the file with
-  /// direct I/O into a pinned slot instead of copying them from the mapping at `host`.
+  /// Uploads given a `reader` read the chunks it takes (cold ones) from the file into a
+  /// pinned slot instead of copying them from the mapping at `host`.
   func pipeline(
-    toDevice: Bool, device: UInt64, host: UnsafeMutableRawPointer, _ count: Int, reader: DirectReader? = nil
+    toDevice: Bool, device: UInt64, host: UnsafeMutableRawPointer, _ count: Int, reader: FileReader? = nil
   ) throws(TensorIOError) -> TransferReport {
     let everyWorkerRegisters =
       path == .registered || (path == .automatic && tuning.registeringWorkers >= tuning.workers)
@@ -136,11 +136,10 @@ extension TransferEngine {
           let chunk = host + offset
           var inPlace = false
           let pages = grid.pages(i)
-          // A cold chunk is read from the disk: neither mapped, nor registered.
-          let direct =
-            toDevice && n <= tuning.chunk && reader?.wants(host + pages.offset, count: pages.count) == true
-            ? reader : nil
-          if tuning.populate && direct == nil {
+          // A chunk the reader takes (a cold one) is read from the file: neither mapped,
+          // nor registered.
+          let read = toDevice && n <= tuning.chunk ? reader?.route(host + pages.offset, count: pages.count) : nil
+          if tuning.populate && read == nil {
             // One call maps the chunk's pages (a file mapping's page cache pages), not
             // a fault per page in the copy.
             if toDevice {
@@ -149,7 +148,7 @@ extension TransferEngine {
               VirtualMemory.populateForWriting(host + pages.offset, length: pages.count)
             }
           }
-          if registers && direct == nil {
+          if registers && read == nil {
             do throws(TensorIOError) {
               try backend.register(host + pages.offset, count: pages.count, readOnly: toDevice)
               slots[s].registered = host + pages.offset
@@ -176,8 +175,10 @@ extension TransferEngine {
                 toDevice: toDevice, device: address, host: chunk, count: n, buffer: buffer, stream: slots[s].stream)
             } else if toDevice {
               let lead = offset - pages.offset
-              if let direct, try direct.read(into: buffer, at: pages.offset, count: pages.count, needed: lead + n) {
-                report.directReads += 1
+              if let reader, let read,
+                try reader.read(read, into: buffer, at: pages.offset, count: pages.count, needed: lead + n)
+              {
+                if read == .direct { report.directReads += 1 } else { report.bufferedReads += 1 }
                 try backend.enqueueCopyToDevice(address, from: buffer + lead, count: n, on: slots[s].stream)
               } else {
                 memcpy(buffer, chunk, n)

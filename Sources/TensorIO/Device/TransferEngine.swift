@@ -20,7 +20,7 @@ struct TransferEngine {
 
   /// Copies `count` host bytes at `source` to device address `destination`; cold
   /// chunks of a mapped file come from `reader` when given.
-  func upload(to destination: UInt64, from source: UnsafeRawPointer, count: Int, reader: DirectReader? = nil)
+  func upload(to destination: UInt64, from source: UnsafeRawPointer, count: Int, reader: FileReader? = nil)
     throws(TensorIOError) -> TransferReport
   {
     try move(toDevice: true, device: destination, host: UnsafeMutableRawPointer(mutating: source), count, reader)
@@ -35,7 +35,7 @@ struct TransferEngine {
 
   /// One direct copy for small or `.pageable` transfers, else the pipeline.
   private func move(
-    toDevice: Bool, device: UInt64, host: UnsafeMutableRawPointer, _ count: Int, _ reader: DirectReader? = nil
+    toDevice: Bool, device: UInt64, host: UnsafeMutableRawPointer, _ count: Int, _ reader: FileReader? = nil
   ) throws(TensorIOError) -> TransferReport {
     if count == 0 { return TransferReport() }
     guard path == .pageable || count < tuning.smallCopy else {

@@ -24,19 +24,24 @@ struct TransferTuning: Sendable, Hashable {
   /// When uploads from a mapped file read chunks from the disk with direct I/O into the
   /// pinned ring (bypassing the page cache) instead of copying from the mapping.
   var directReads = DirectReads.coldChunks
+  /// Whether uploads from a mapped file read the other (warm) chunks with `pread` from
+  /// the page cache into the pinned ring instead of copying them from the mapping.
+  var warmPread = false
   /// How device -> `.npy` saves of 1 MiB and more reach the file when not synced.
   var unsyncedSaves = SaveRoute.mapped
   /// How device -> `.npy` saves of 1 MiB and more reach the file when synced.
   var syncedSaves = SaveRoute.directWrites
 
   /// This tuning with the routes named in the environment, for measurements:
-  /// `TENSORTOOL_DIRECT_READS` (`never`, `cold`, `always`), `TENSORTOOL_SAVE_UNSYNCED`
+  /// `TENSORTOOL_DIRECT_READS` (`never`, `cold`, `always`), `TENSORTOOL_WARM_PREAD`
+  /// (`1`: warm chunks by `pread`), `TENSORTOOL_SAVE_UNSYNCED`
   /// and `TENSORTOOL_SAVE_SYNCED` (`ring`, `mapped`, `writers`, `direct`).
   func applyingEnvironment() -> TransferTuning {
     var tuning = self
     if let text = SystemInfo.environment("TENSORTOOL_DIRECT_READS"), let mode = DirectReads(rawValue: text) {
       tuning.directReads = mode
     }
+    if let value = environmentInteger("TENSORTOOL_WARM_PREAD", in: 0...1) { tuning.warmPread = value == 1 }
     if let text = SystemInfo.environment("TENSORTOOL_SAVE_UNSYNCED"), let route = SaveRoute(rawValue: text) {
       tuning.unsyncedSaves = route
     }
@@ -83,6 +88,8 @@ struct TransferReport: Sendable, Hashable {
   var staged = 0
   /// Staged chunks read from the file with direct I/O (uploads from a mapped file).
   var directReads = 0
+  /// Staged chunks read from the file with `pread` (uploads from a mapped file).
+  var bufferedReads = 0
   /// Whether the bytes went in one direct (synchronous, pageable) copy instead.
   var direct = false
   /// Every chunk moved by the pipeline.
@@ -92,6 +99,7 @@ struct TransferReport: Sendable, Hashable {
     registered += other.registered
     staged += other.staged
     directReads += other.directReads
+    bufferedReads += other.bufferedReads
     direct = direct || other.direct
   }
 }

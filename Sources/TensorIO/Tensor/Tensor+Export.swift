@@ -64,6 +64,15 @@ extension Tensor {
   public func to(_ device: Device, path: TransferPath = .automatic, progress: TransferProgress? = nil)
     throws(TensorIOError) -> Tensor
   {
+    try to(device, path: path, progress: progress, directReads: true)
+  }
+
+  /// `to(_:path:progress:)`; `directReads: false` keeps a mapped file's cold chunks
+  /// coming through the mapping (for callers that read the same pages meanwhile, which
+  /// then come from the disk once).
+  func to(_ device: Device, path: TransferPath, progress: TransferProgress?, directReads: Bool)
+    throws(TensorIOError) -> Tensor
+  {
     if device == self.device { return self }
     switch (buffer, device) {
     case (.host(let storage), _):
@@ -81,8 +90,10 @@ extension Tensor {
       let count = source.layout.byteCount
       // A mapped file's cold chunks are read from the disk directly.
       let reader =
-        count >= backend.tuning.chunk && (path == .automatic || path == .staged)
-        ? DirectReader.open(sourceStorage, at: start, count: count, mode: backend.tuning.directReads) : nil
+        directReads && count >= backend.tuning.chunk && (path == .automatic || path == .staged)
+        ? FileReader.open(
+          sourceStorage, at: start, count: count, mode: backend.tuning.directReads,
+          warmPread: backend.tuning.warmPread) : nil
       try memory.upload(start, count: count, path: path, progress: progress, reader: reader)
       var deviceLayout = source.layout
       deviceLayout.byteOffset = -lowest
