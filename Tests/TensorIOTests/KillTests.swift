@@ -22,7 +22,7 @@ struct KillTests {
   }
 
   @Test(
-    "convert to .npy, to a new .npz and into an existing .npz member: 60 kill points",
+    "convert to .npy, to a new .npz, into an existing .npz member, and copy through a device: 80 kill points",
     .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
   func killAtRandomMoments() throws {
     let dir = try Support.temporaryDirectory()
@@ -41,6 +41,7 @@ struct KillTests {
     try #require(made.status == 0, "\(made.stderr)")
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
     let expectedNew = try Data(contentsOf: URL(fileURLWithPath: path("new.npy")))
+    let expectedCopy = try Data(contentsOf: URL(fileURLWithPath: path("src.npy")))
     let src = try NDArray(contentsOf: FilePath(path("src.npy")))
     let srcBytes = try Support.canonicalBytes(src)
     /// A complete archive (our reader verifies every CRC) whose members are `members`.
@@ -72,8 +73,14 @@ struct KillTests {
           "a": srcBytes,
           "keep": [0.0, 1.0, 2.0].flatMap { withUnsafeBytes(of: Double($0).bitPattern.littleEndian, Array.init) },
         ])),
+      // Through a device and back: a synced save of 24 MiB takes the direct-write route.
+      Case(
+        name: "copy through sim:0 to .npy (direct writes)",
+        arguments: ["copy", path("src.npy"), "sim:0", path("dev.npy"), "--no-verify", "-q"],
+        destination: dir.appendingPathComponent("dev.npy"), isNew: { $0 == expectedCopy }),
     ]
     let old: [String: Data] = [
+      "dev.npy": try Data(contentsOf: URL(fileURLWithPath: path("old.npy"))),
       "out.npy": try Data(contentsOf: URL(fileURLWithPath: path("old.npy"))),
       "out.npz": try Data(contentsOf: URL(fileURLWithPath: path("old.npz"))),
       "edit.npz": try Data(contentsOf: URL(fileURLWithPath: path("old.npz"))),
