@@ -70,8 +70,11 @@ struct Show: ParsableCommand {
           if let field { layout = try layout.field(field) }
           let scalar = !index.isEmpty && parsed.selectsElement(rank: layout.shape.count)
           if json {
-            let (selected, values) = try archive.valuesJSON(key, index: parsed, field: field)
-            print(ShowJSON.document(path: spec.description, index: parsed, layout: selected, values: values).rendered)
+            let selected = try archive.selection(key, index: parsed, field: field)
+            try ShowJSON.print(path: spec.description, index: parsed, layout: selected) {
+              (write) throws(TensorIOError) in
+              try archive.writeValuesJSON(key, index: parsed, field: field, write)
+            }
           } else {
             print(try archive.printed(key, index: parsed, field: field, options: printOptions, scalar: scalar))
           }
@@ -84,10 +87,10 @@ struct Show: ParsableCommand {
         let scalar = !index.isEmpty && parsed.selectsElement(rank: array.rank)
         array = try array.subscripted(parsed)
         if json {
-          print(
-            ShowJSON.document(
-              path: spec.description, index: parsed, layout: array.layout, values: try array.valuesJSON()
-            ).rendered)
+          let selected = array
+          try ShowJSON.print(path: spec.description, index: parsed, layout: array.layout) {
+            (write) throws(TensorIOError) in try selected.writeValuesJSON(write)
+          }
         } else {
           print(try array.printed(options: printOptions, scalar: scalar))
         }

@@ -26,7 +26,7 @@ struct MemoryLimitTests {
   }()
 
   @Test(
-    "inspect --verify, --stats, convert and diff of a 640 MiB deflated member under a 256 MiB limit (4 GiB under 512 MiB with TENSORTOOL_BIG_TESTS=1)",
+    "inspect --verify, --stats, convert, diff and show --json of a 640 MiB deflated member under a 256 MiB limit (4 GiB under 512 MiB with TENSORTOOL_BIG_TESTS=1)",
     .enabled(if: unavailable == nil && Support.numpyAvailable, "\(unavailable ?? "numpy is not installed"): skipped"))
   func deflatedMemberUnderLimit() throws {
     let dir = try Support.temporaryDirectory()
@@ -81,6 +81,22 @@ struct MemoryLimitTests {
     try? FileManager.default.removeItem(atPath: out)
     let diff = try limited(["diff", npz + ":a", npy])
     #expect(diff.status == 0, "diff: \(diff.status) \(diff.stdout) \(diff.stderr)")
+    // show --json of a large selection (over 4 Mi elements: read from the member
+    // loaded into a scratch file) streams its output: 63 MB of JSON under 256 MiB.
+    let json = dir.appendingPathComponent("show.json").path
+    let show = try limited(
+      ["-c", "exec \"$0\" show --json \"$1\" '[::8]' > \"$2\"", tool, npz + ":a", json], program: "sh")
+    #expect(show.status == 0, "show --json: \(show.status) \(show.stderr)")
+    let checked = try Support.run([
+      "python3", "-c",
+      """
+      import json, sys, numpy as np
+      d = json.load(open(sys.argv[1])); a = np.load(sys.argv[2], mmap_mode='r')[::8]
+      v = np.array(d['values'], dtype=float)
+      sys.exit(0 if d['shape'] == [a.size] and np.array_equal(v[:, 0], a.real) and np.array_equal(v[:, 1], a.imag) else 1)
+      """, json, npy,
+    ])
+    #expect(checked.status == 0, "show --json's values differ from numpy's: \(checked.stderr)")
     let killed = (try? String(contentsOfFile: group + "/memory.oom_control", encoding: .utf8)) ?? ""
     #expect(!killed.contains("oom_kill 1"), "\(killed)")
   }

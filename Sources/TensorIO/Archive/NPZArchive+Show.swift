@@ -17,22 +17,41 @@ extension NPZArchive {
   }
 
   /// Member `name`'s selected elements as JSON (see `HostArray.valuesJSON`), with the
-  /// selection's layout, read as `printed` reads them.
+  /// selection's layout, read as `writeValuesJSON` reads them.
   public func valuesJSON(_ name: String, index: ArrayIndex, field: String? = nil) throws(TensorIOError) -> (
     layout: ArrayLayout, json: String
   ) {
-    let layout = try selection(name, index: index, field: field)
-    if try info(name).isMappable {
-      return (layout, try map(name).withLayout(layout).valuesJSON())
-    }
-    let json = try withElements(name, layout: layout, offsets: ValuesJSON.offsets(layout)) { read in
-      ValuesJSON.render(layout, read)
-    }
+    var json = ""
+    let layout = try writeValuesJSON(name, index: index, field: field) { json += $0 }
     return (layout, json)
   }
 
-  /// The layout `index` (after `field`) selects from member `name`'s data.
-  private func selection(_ name: String, index: ArrayIndex, field: String?) throws(TensorIOError) -> ArrayLayout {
+  /// Member `name`'s selected elements as JSON handed to `write` a piece at a time (see
+  /// `HostArray.writeValuesJSON`); returns the selection's layout. Memory stays bounded
+  /// whatever the member's size: a stored member is read through its mapping; from a
+  /// deflated one, a selection of up to 4 Mi elements is copied out of the inflated
+  /// stream as `printed` does, a larger one reads the member loaded as `mapOrLoad`
+  /// loads it (from 256 MiB on into a scratch file).
+  @discardableResult
+  public func writeValuesJSON(
+    _ name: String, index: ArrayIndex, field: String? = nil, _ write: (String) -> Void
+  ) throws(TensorIOError) -> ArrayLayout {
+    let layout = try selection(name, index: index, field: field)
+    if try info(name).isMappable {
+      try map(name).withLayout(layout).writeValuesJSON(write)
+    } else if layout.count <= 1 << 22 {
+      try withElements(name, layout: layout, offsets: ValuesJSON.offsets(layout)) { read in
+        ValuesJSON.render(layout, read, write: write)
+      }
+    } else {
+      try load(name, scratch: true).withLayout(layout).writeValuesJSON(write)
+    }
+    return layout
+  }
+
+  /// The layout `index` (after `field`) selects from member `name`'s data (offsets and
+  /// strides in bytes from the data's first byte).
+  public func selection(_ name: String, index: ArrayIndex, field: String? = nil) throws(TensorIOError) -> ArrayLayout {
     var layout = try info(name).header.layout
     if let field { layout = try layout.field(field) }
     return try index.apply(to: layout)
@@ -68,8 +87,9 @@ extension NPZArchive {
       }
     }
     guard header != nil else {
-      // A stored member that is not aligned: loaded, then read in place.
-      let array = try load(name).withLayout(layout)
+      // A stored member that is not aligned: loaded (from 256 MiB on into a scratch
+      // file), then read in place.
+      let array = try load(name, scratch: true).withLayout(layout)
       let storage = try array.requireHostStorage()
       let base = UnsafeRawPointer(storage.mutableBase)
       return body { PrintValue.decode(base + $0, layout.dtype) }

@@ -142,7 +142,7 @@ public final class NPZArchive: Sendable {
 
   /// Member `name` loaded, into memory or (`scratch`, from `Storage.spillThreshold`
   /// bytes on) into a scratch file, so that memory use stays bounded.
-  private func load(_ name: String, scratch: Bool) throws(TensorIOError) -> NDArray {
+  func load(_ name: String, scratch: Bool) throws(TensorIOError) -> NDArray {
     let (key, entry) = try entry(name)
     let start = try archive.dataOffset(of: entry, spec: spec(key))
     if entry.method == Zip.methodStored {

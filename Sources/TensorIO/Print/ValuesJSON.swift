@@ -7,22 +7,39 @@ extension HostArray {
   /// timedeltas as their integer count of the dtype's unit (`"NaT"` for NaT);
   /// structured elements as objects in field order.
   public func valuesJSON() throws(TensorIOError) -> String {
+    var out = ""
+    try writeValuesJSON { out += $0 }
+    return out
+  }
+
+  /// `valuesJSON()` handed to `write` a piece of about 64 KiB at a time, in order, so
+  /// that an array of any size prints in bounded memory.
+  public func writeValuesJSON(_ write: (String) -> Void) throws(TensorIOError) {
     let storage = try requireHostStorage()
     try storage.checkOpen()
     let base = UnsafeRawPointer(storage.mutableBase)
     let dtype = self.dtype
-    return ValuesJSON.render(layout) { PrintValue.decode(base + $0, dtype) }
+    ValuesJSON.render(layout, { PrintValue.decode(base + $0, dtype) }, write: write)
   }
 }
 
 /// JSON text for decoded elements.
 enum ValuesJSON {
   /// Every element of `layout` as nested JSON lists, each read through `read` (given
-  /// its byte offset), in C order.
-  static func render(_ layout: ArrayLayout, _ read: (Int) -> PrintValue) -> String {
+  /// its byte offset), in C order, handed to `sink` a piece of about 64 KiB at a time.
+  static func render(_ layout: ArrayLayout, _ read: (Int) -> PrintValue, write sink: (String) -> Void) {
+    let piece = 64 << 10
     var out = ""
+    out.reserveCapacity(piece + 1024)
     func nest(_ axis: Int, _ offset: Int) {
-      guard axis < layout.shape.count else { return write(read(offset), layout.dtype, to: &out) }
+      guard axis < layout.shape.count else {
+        write(read(offset), layout.dtype, to: &out)
+        if out.utf8.count >= piece {
+          sink(out)
+          out.removeAll(keepingCapacity: true)
+        }
+        return
+      }
       out += "["
       for i in 0..<layout.shape[axis] {
         if i > 0 { out += ", " }
@@ -31,7 +48,7 @@ enum ValuesJSON {
       out += "]"
     }
     nest(0, layout.byteOffset)
-    return out
+    sink(out)
   }
 
   /// The byte offsets of every element of `layout`, in C order (what `render` reads).
