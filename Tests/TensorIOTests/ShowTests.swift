@@ -80,6 +80,43 @@ struct ShowTests {
   }
 
   @Test(
+    "show --json of a large selection of deflated and stored members (a field, reversed, sliced) equals numpy",
+    .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
+  func largeJSON() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let deflated = dir.appendingPathComponent("d.npz").path
+    let stored = dir.appendingPathComponent("s.npz").path
+    // Over 4 Mi elements: a deflated member's selection is read from the loaded member.
+    try Support.python(
+      """
+      import numpy as np, sys
+      a = np.zeros((1 << 22) + 100, [('x', '<i2'), ('y', '<f4')])
+      a['x'] = np.arange(a.size) % 3000; a['y'] = np.arange(a.size) * 0.5
+      np.savez_compressed(sys.argv[1], a=a); np.savez(sys.argv[2], a=a)
+      """, deflated, stored)
+    for (archive, index, field) in [
+      (deflated, "[::-1]", "y"), (deflated, "[5:]", "x"), (stored, "[3::2]", "y"), (deflated, "[7:1000:3]", "x"),
+    ] {
+      let out = dir.appendingPathComponent("out.json").path
+      let result = try Support.run([
+        "sh", "-c", "exec \"$0\" show --json \"$1\" \"$2\" --field \"$3\" > \"$4\"",
+        CLITests.binary, archive + ":a", index, field, out,
+      ])
+      #expect(result.status == 0, "\(result.stderr)")
+      let checked = try Support.run([
+        "python3", "-c",
+        """
+        import json, sys, numpy as np
+        d = json.load(open(sys.argv[1])); a = eval('np.load(sys.argv[2])["a"][sys.argv[4]]' + sys.argv[3])
+        sys.exit(0 if d['shape'] == list(a.shape) and np.array_equal(np.array(d['values'], a.dtype), a) else 1)
+        """, out, archive, index, field,
+      ])
+      #expect(checked.status == 0, "\(archive) \(index) \(field): \(checked.stderr)")
+    }
+  }
+
+  @Test(
     "show: an npz member, standard input, --field, --json, and errors that name the file",
     .enabled(if: Support.numpyAvailable, "numpy is not installed: skipped"))
   func command() throws {

@@ -44,9 +44,18 @@ extension NPZArchive {
         ValuesJSON.render(layout, read, write: write)
       }
     } else {
-      try load(name, scratch: true).withLayout(layout).writeValuesJSON(write)
+      try loaded(name, as: layout).writeValuesJSON(write)
     }
     return layout
+  }
+
+  /// Member `name` loaded (from 256 MiB on into a scratch file), seen through `layout`,
+  /// a selection whose offsets count from the member's first data byte.
+  private func loaded(_ name: String, as layout: ArrayLayout) throws(TensorIOError) -> NDArray {
+    let array = try load(name, scratch: true)
+    var shifted = layout
+    shifted.byteOffset += array.layout.byteOffset
+    return try array.withLayout(shifted)
   }
 
   /// The layout `index` (after `field`) selects from member `name`'s data (offsets and
@@ -89,7 +98,7 @@ extension NPZArchive {
     guard header != nil else {
       // A stored member that is not aligned: loaded (from 256 MiB on into a scratch
       // file), then read in place.
-      let array = try load(name, scratch: true).withLayout(layout)
+      let array = try loaded(name, as: layout)
       let storage = try array.requireHostStorage()
       let base = UnsafeRawPointer(storage.mutableBase)
       return body { PrintValue.decode(base + $0, layout.dtype) }
