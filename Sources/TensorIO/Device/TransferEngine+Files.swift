@@ -166,43 +166,25 @@ extension TransferEngine {
     guard count > 0 else { return TransferReport() }
     let grid = ChunkGrid(start: sink.dataStart, count: count, chunk: tuning.chunk)
     let workers = max(1, min(tuning.downloadWorkers ?? tuning.workers, grid.chunks))
-    let total = Locked(TransferReport())
-    try Parallel.workers(workers, sharing: grid.chunks) { (_, queue) throws(TensorIOError) in
-      var report = TransferReport()
-      var slots: [Slot] = []
-      do throws(TensorIOError) {
-        try backend.attachThread()
-        for _ in 0..<2 {
-          slots.append(Slot(stream: try backend.pool.stream(backend)))
-          slots[slots.count - 1].buffer = try backend.pool.buffer(backend)
+    let report = try eachChunk(workers: workers, chunks: grid.chunks, buffers: true) {
+      (_, i, slot: inout Slot, report: inout TransferReport) throws(TensorIOError) in
+      guard let buffer = slot.buffer else { return }
+      let (offset, n) = grid.bytes(i)
+      let pages = grid.pages(i)
+      let lead = sink.direct == nil ? 0 : offset - pages.offset
+      if lead > 0 {
+        sink.head.withUnsafeBytes { head in
+          if let base = head.baseAddress { buffer.copyMemory(from: base + head.count - lead, byteCount: lead) }
         }
-        var s = 0
-        while let i = queue.next() {
-          try slots[s].complete(backend, progress: progress)
-          guard let buffer = slots[s].buffer else { break }
-          let (offset, n) = grid.bytes(i)
-          let pages = grid.pages(i)
-          let lead = sink.direct == nil ? 0 : offset - pages.offset
-          if lead > 0 {
-            sink.head.withUnsafeBytes { head in
-              if let base = head.baseAddress { buffer.copyMemory(from: base + head.count - lead, byteCount: lead) }
-            }
-          }
-          slots[s].busy = true
-          slots[s].bytes = n
-          slots[s].writeOut =
-            sink.direct == nil
-            ? PendingWrite(sink: sink, lead: 0, count: n, offset: sink.dataStart + offset)
-            : PendingWrite(sink: sink, lead: 0, count: pages.count, offset: sink.dataStart + pages.offset)
-          report.staged += 1
-          try backend.enqueueCopyToHost(buffer + lead, from: source + UInt64(offset), count: n, on: slots[s].stream)
-          s ^= 1
-        }
-      } catch {
-        queue.record(error)
       }
-      finish(&slots, failure: queue.failure)
-      total.withLock { $0.add(report) }
+      slot.busy = true
+      slot.bytes = n
+      slot.writeOut =
+        sink.direct == nil
+        ? PendingWrite(sink: sink, lead: 0, count: n, offset: sink.dataStart + offset)
+        : PendingWrite(sink: sink, lead: 0, count: pages.count, offset: sink.dataStart + pages.offset)
+      report.staged += 1
+      try backend.enqueueCopyToHost(buffer + lead, from: source + UInt64(offset), count: n, on: slot.stream)
     }
     if sink.direct != nil {
       do {
@@ -212,6 +194,6 @@ extension TransferEngine {
           .system(operation: "truncate", errno: error as? Errno ?? .ioError), path: sink.file.path)
       }
     }
-    return total.withLock { $0 }
+    return report
   }
 }

@@ -97,6 +97,43 @@ extension TransferEngine {
     slots.removeAll()
   }
 
+  /// Runs `workers` threads over `chunks` chunks handed out by a shared counter. Each
+  /// worker has two slots (pooled streams, and pooled pinned buffers when `buffers`)
+  /// that it uses in turn: a slot's previous chunk is completed before `body` prepares
+  /// the next one in it (so one slot's copy runs while the other is prepared). At the
+  /// end every slot is completed and returned to the pool; the first error stops every
+  /// worker and is thrown. Returns the workers' reports added up.
+  func eachChunk(
+    workers: Int, chunks: Int, buffers: Bool,
+    _ body:
+      @Sendable (_ worker: Int, _ chunk: Int, _ slot: inout Slot, _ report: inout TransferReport)
+      throws(TensorIOError) -> Void
+  ) throws(TensorIOError) -> TransferReport {
+    let total = Locked(TransferReport())
+    try Parallel.workers(workers, sharing: chunks) { (worker, queue) throws(TensorIOError) in
+      var report = TransferReport()
+      var slots: [Slot] = []
+      do throws(TensorIOError) {
+        try backend.attachThread()
+        for _ in 0..<2 {
+          slots.append(Slot(stream: try backend.pool.stream(backend)))
+          if buffers { slots[slots.count - 1].buffer = try backend.pool.buffer(backend) }
+        }
+        var s = 0
+        while let i = queue.next() {
+          try slots[s].complete(backend, progress: progress)
+          try body(worker, i, &slots[s], &report)
+          s ^= 1
+        }
+      } catch {
+        queue.record(error)
+      }
+      finish(&slots, failure: queue.failure)
+      total.withLock { $0.add(report) }
+    }
+    return total.withLock { $0 }
+  }
+
   /// Host memory <-> device through worker threads, each moving the chunks it takes
   /// from a shared counter, registered in place or staged.
   ///
@@ -111,11 +148,11 @@ extension TransferEngine {
       start: Int(bitPattern: host), count: count,
       chunk: everyWorkerRegisters ? tuning.registrationChunk : tuning.chunk)
     let workers = max(1, min(toDevice ? tuning.workers : tuning.downloadWorkers ?? tuning.workers, grid.chunks))
-    let total = Locked(TransferReport())
     // Safety: each worker moves the chunks it takes, disjoint pages of the host range,
     // which the caller keeps alive until this returns.
     let shared = UnsafeShared(host)
-    try Parallel.workers(workers, sharing: grid.chunks) { (worker, queue) throws(TensorIOError) in
+    return try eachChunk(workers: workers, chunks: grid.chunks, buffers: false) {
+      (worker, i, slot: inout Slot, report: inout TransferReport) throws(TensorIOError) in
       let host = shared.value
       let registers: Bool
       switch path {
@@ -123,81 +160,65 @@ extension TransferEngine {
       case .staged, .pageable: registers = false
       case .automatic: registers = worker < tuning.registeringWorkers
       }
-      var report = TransferReport()
-      var slots: [Slot] = []
-      do throws(TensorIOError) {
-        try backend.attachThread()
-        for _ in 0..<2 { slots.append(Slot(stream: try backend.pool.stream(backend))) }
-        var s = 0
-        while let i = queue.next() {
-          try slots[s].complete(backend, progress: progress)
-          let (offset, n) = grid.bytes(i)
-          let address = device + UInt64(offset)
-          let chunk = host + offset
-          var inPlace = false
-          let pages = grid.pages(i)
-          // A chunk the reader takes (a cold one) is read from the file: neither mapped,
-          // nor registered.
-          let read = toDevice && n <= tuning.chunk ? reader?.route(host + pages.offset, count: pages.count) : nil
-          if tuning.populate && read == nil {
-            // One call maps the chunk's pages (a file mapping's page cache pages), not
-            // a fault per page in the copy.
-            if toDevice {
-              VirtualMemory.populate(host + pages.offset, length: pages.count)
-            } else {
-              VirtualMemory.populateForWriting(host + pages.offset, length: pages.count)
-            }
-          }
-          if registers && read == nil {
-            do throws(TensorIOError) {
-              try backend.register(host + pages.offset, count: pages.count, readOnly: toDevice)
-              slots[s].registered = host + pages.offset
-              inPlace = true
-            } catch {
-              if path == .registered { throw error }
-            }
-          }
-          slots[s].busy = true
-          slots[s].bytes = n
-          if inPlace {
-            report.registered += 1
-            if toDevice {
-              try backend.enqueueCopyToDevice(address, from: chunk, count: n, on: slots[s].stream)
-            } else {
-              try backend.enqueueCopyToHost(chunk, from: address, count: n, on: slots[s].stream)
-            }
-          } else {
-            report.staged += 1
-            if slots[s].buffer == nil { slots[s].buffer = try backend.pool.buffer(backend) }
-            guard let buffer = slots[s].buffer else { continue }
-            if n > tuning.chunk {
-              try stageInPieces(
-                toDevice: toDevice, device: address, host: chunk, count: n, buffer: buffer, stream: slots[s].stream)
-            } else if toDevice {
-              let lead = offset - pages.offset
-              if let reader, let read,
-                try reader.read(read, into: buffer, at: pages.offset, count: pages.count, needed: lead + n)
-              {
-                if read == .direct { report.directReads += 1 } else { report.bufferedReads += 1 }
-                try backend.enqueueCopyToDevice(address, from: buffer + lead, count: n, on: slots[s].stream)
-              } else {
-                memcpy(buffer, chunk, n)
-                try backend.enqueueCopyToDevice(address, from: buffer, count: n, on: slots[s].stream)
-              }
-            } else {
-              slots[s].copyOut = (chunk, n)
-              try backend.enqueueCopyToHost(buffer, from: address, count: n, on: slots[s].stream)
-            }
-          }
-          s ^= 1
+      let (offset, n) = grid.bytes(i)
+      let address = device + UInt64(offset)
+      let chunk = host + offset
+      var inPlace = false
+      let pages = grid.pages(i)
+      // A chunk the reader takes (a cold one) is read from the file: neither mapped,
+      // nor registered.
+      let read = toDevice && n <= tuning.chunk ? reader?.route(host + pages.offset, count: pages.count) : nil
+      if tuning.populate && read == nil {
+        // One call maps the chunk's pages (a file mapping's page cache pages), not
+        // a fault per page in the copy.
+        if toDevice {
+          VirtualMemory.populate(host + pages.offset, length: pages.count)
+        } else {
+          VirtualMemory.populateForWriting(host + pages.offset, length: pages.count)
         }
-      } catch {
-        queue.record(error)
       }
-      finish(&slots, failure: queue.failure)
-      total.withLock { $0.add(report) }
+      if registers && read == nil {
+        do throws(TensorIOError) {
+          try backend.register(host + pages.offset, count: pages.count, readOnly: toDevice)
+          slot.registered = host + pages.offset
+          inPlace = true
+        } catch {
+          if path == .registered { throw error }
+        }
+      }
+      slot.busy = true
+      slot.bytes = n
+      if inPlace {
+        report.registered += 1
+        if toDevice {
+          try backend.enqueueCopyToDevice(address, from: chunk, count: n, on: slot.stream)
+        } else {
+          try backend.enqueueCopyToHost(chunk, from: address, count: n, on: slot.stream)
+        }
+      } else {
+        report.staged += 1
+        if slot.buffer == nil { slot.buffer = try backend.pool.buffer(backend) }
+        guard let buffer = slot.buffer else { return }
+        if n > tuning.chunk {
+          try stageInPieces(
+            toDevice: toDevice, device: address, host: chunk, count: n, buffer: buffer, stream: slot.stream)
+        } else if toDevice {
+          let lead = offset - pages.offset
+          if let reader, let read,
+            try reader.read(read, into: buffer, at: pages.offset, count: pages.count, needed: lead + n)
+          {
+            if read == .direct { report.directReads += 1 } else { report.bufferedReads += 1 }
+            try backend.enqueueCopyToDevice(address, from: buffer + lead, count: n, on: slot.stream)
+          } else {
+            memcpy(buffer, chunk, n)
+            try backend.enqueueCopyToDevice(address, from: buffer, count: n, on: slot.stream)
+          }
+        } else {
+          slot.copyOut = (chunk, n)
+          try backend.enqueueCopyToHost(buffer, from: address, count: n, on: slot.stream)
+        }
+      }
     }
-    return total.withLock { $0 }
   }
 }
 
